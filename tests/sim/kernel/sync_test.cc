@@ -1,0 +1,158 @@
+#include "engine/runtime/sync.h"
+
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "sim/kernel/kernel.h"
+
+namespace ksim {
+namespace {
+
+TEST(SyncTest, PromiseWakesWaiterAtTheSettingTime) {
+  Kernel k;
+  Promise<int> p;
+  TimeNs got_at = -1;
+  int got = 0;
+  k.Spawn(kNoNode, "waiter", [&] {
+    got = p.GetFuture().Get();
+    got_at = k.Now();
+  });
+  k.Spawn(kNoNode, "setter", [&] {
+    Sleep(Millis(7));
+    p.Set(42);
+  });
+  k.RunUntil(kForever);
+  EXPECT_EQ(got, 42);
+  EXPECT_EQ(got_at, Millis(7));
+}
+
+TEST(SyncTest, FutureWaitTimesOutInVirtualTime) {
+  Kernel k;
+  Promise<int> p;
+  bool ready = true;
+  TimeNs at = -1;
+  k.Spawn(kNoNode, "waiter", [&] {
+    ready = p.GetFuture().Wait(k.Now() + Millis(3));
+    at = k.Now();
+  });
+  k.RunUntil(kForever);
+  EXPECT_FALSE(ready);
+  EXPECT_EQ(at, Millis(3));
+}
+
+TEST(SyncTest, ChannelIsFifoAndTimesOut) {
+  Kernel k;
+  Channel<int> ch;
+  std::vector<int> got;
+  absl::Status last;
+  k.Spawn(kNoNode, "rx", [&] {
+    for (;;) {
+      auto v = ch.Receive(k.Now() + Millis(10));
+      if (!v.ok()) {
+        last = v.status();
+        return;
+      }
+      got.push_back(*v);
+    }
+  });
+  k.Spawn(kNoNode, "tx", [&] {
+    ch.Send(1);
+    ch.Send(2);
+    Sleep(Millis(5));
+    ch.Send(3);
+  });
+  k.RunUntil(kForever);
+  EXPECT_EQ(got, (std::vector<int>{1, 2, 3}));
+  EXPECT_TRUE(absl::IsDeadlineExceeded(last));
+  EXPECT_EQ(k.Now(), Millis(15));
+}
+
+TEST(SyncTest, ClosedChannelDrainsThenCancels) {
+  Kernel k;
+  Channel<std::string> ch;
+  ch.Send("a");
+  ch.Close();
+  EXPECT_FALSE(ch.Send("b"));
+  std::vector<std::string> got;
+  absl::Status end;
+  k.Spawn(kNoNode, "rx", [&] {
+    for (;;) {
+      auto v = ch.Receive();
+      if (!v.ok()) {
+        end = v.status();
+        return;
+      }
+      got.push_back(*v);
+    }
+  });
+  k.RunUntil(kForever);
+  EXPECT_EQ(got, std::vector<std::string>{"a"});
+  EXPECT_TRUE(absl::IsCancelled(end));
+}
+
+TEST(SyncTest, MutexGivesExclusionAcrossBlockingCalls) {
+  Kernel k;
+  Mutex m;
+  int inside = 0, max_inside = 0;
+  for (int i = 0; i < 4; ++i) {
+    k.Spawn(kNoNode, "w", [&] {
+      MutexLock l(m);
+      ++inside;
+      max_inside = std::max(max_inside, inside);
+      Sleep(Millis(1));
+      --inside;
+    });
+  }
+  k.RunUntil(kForever);
+  EXPECT_EQ(max_inside, 1);
+  EXPECT_EQ(k.Now(), Millis(4));
+}
+
+TEST(SyncTest, MutexLockUntilTimesOut) {
+  Kernel k;
+  Mutex m;
+  bool second = true;
+  k.Spawn(kNoNode, "holder", [&] {
+    MutexLock l(m);
+    Sleep(Millis(10));
+  });
+  k.Spawn(kNoNode, "waiter", [&] { second = m.LockUntil(k.Now() + Millis(2)); });
+  k.RunUntil(kForever);
+  EXPECT_FALSE(second);
+}
+
+TEST(SyncTest, KilledWaiterLeavesStaleTicketThatIsSkipped) {
+  Kernel k;
+  Channel<int> ch;
+  int got_by_b = 0;
+  NodeId a = k.AddNode("a", [&] { (void)ch.Receive(); });
+  k.Start(a);
+  k.Spawn(kNoNode, "b", [&] {
+    Sleep(Millis(2));
+    auto v = ch.Receive();
+    if (v.ok()) got_by_b = *v;
+  });
+  k.Spawn(kNoNode, "driver", [&] {
+    Sleep(Millis(1));
+    k.Crash(a);
+    Sleep(Millis(2));
+    ch.Send(9);
+  });
+  k.RunUntil(kForever);
+  EXPECT_EQ(got_by_b, 9);
+}
+
+TEST(SyncTest, MainCanWaitOnAFutureWhileTheSimulationRuns) {
+  Kernel k;
+  Promise<int> p;
+  k.Spawn(kNoNode, "setter", [&] {
+    Sleep(Millis(4));
+    p.Set(5);
+  });
+  EXPECT_EQ(p.GetFuture().Get(), 5);
+  EXPECT_EQ(k.Now(), Millis(4));
+}
+
+}  // namespace
+}  // namespace ksim
