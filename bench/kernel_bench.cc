@@ -16,7 +16,7 @@ void BM_SleepWakeups(benchmark::State& state) {
   const int fibers = static_cast<int>(state.range(0));
   const int sleeps = 1000;
   for (auto _ : state) {
-    Kernel k(KernelOptions{.seed = 1});
+    Kernel k(KernelOptions{.seed = 1, .fiber_stack_bytes = size_t(state.range(1))});
     for (int i = 0; i < fibers; ++i) {
       k.Spawn(kNoNode, "sleeper", [i] {
         uint64_t x = 0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(i + 1);
@@ -33,7 +33,7 @@ void BM_SleepWakeups(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * fibers * sleeps);
 }
-BENCHMARK(BM_SleepWakeups)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SleepWakeups)->Args({1000, 65536})->Args({1000, 16384})->Args({1000,8192})->Args({10000, 65536})->Unit(benchmark::kMillisecond);
 
 // Two fibers bounce a message through a pair of channels (no network model): the floor cost
 // of a blocking hand-off.

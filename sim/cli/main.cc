@@ -1,6 +1,55 @@
+// ksim: deterministic simulator of Apache Kafka clusters. Dispatches to subcommands.
 #include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "sim/cli/commands.h"
+
+namespace ksim::cli {
+
+const std::vector<Command>& Commands() {
+  static const std::vector<Command> commands = {
+      {"demo", "run a small kernel demo: nodes exchanging messages through crashes", DemoMain},
+  };
+  return commands;
+}
+
+int UsageError(const std::string& message) {
+  std::fprintf(stderr, "ksim: %s\n", message.c_str());
+  return 2;
+}
+
+namespace {
+
+void PrintHelp() {
+  std::printf(
+      "ksim - deterministic discrete-event simulator of Apache Kafka clusters\n\n"
+      "usage: ksim COMMAND [ARGS...]\n       ksim COMMAND --help\n\ncommands:\n");
+  for (const Command& c : Commands()) std::printf("  %-16s %s\n", c.name, c.summary);
+  std::printf(
+      "\nexit codes: 0 all checks hold, 1 a check failed, 2 bad input\n");
+}
+
+}  // namespace
+}  // namespace ksim::cli
 
 int main(int argc, char** argv) {
-  std::printf("ksim\n");
-  return 0;
+  using namespace ksim::cli;
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0 ||
+      std::strcmp(argv[1], "help") == 0) {
+    PrintHelp();
+    return argc < 2 ? 2 : 0;
+  }
+  std::string name = argv[1];
+  Args args(argv + 2, argv + argc);
+  for (const Command& c : Commands()) {
+    if (name == c.name) return c.main(args);
+  }
+  std::string suggestion;
+  for (const Command& c : Commands()) {
+    if (std::string(c.name).rfind(name.substr(0, 2), 0) == 0) suggestion = c.name;
+  }
+  return UsageError("unknown command '" + name + "'" +
+                    (suggestion.empty() ? "" : "; did you mean '" + suggestion + "'?") +
+                    " (see ksim --help)");
 }

@@ -126,6 +126,9 @@ class Kernel final : public Scheduler {
   static constexpr uint32_t kNoCallback = 0xffffffffu;
   static constexpr uint32_t kMainSlot = 0;
 
+  static constexpr uint32_t kChunkBits = 10;
+  FiberRec& Rec(uint32_t slot) const;
+  uint32_t NewSlot();
   FiberRec& CurrentRec() const;
   void Push(QueuedEvent ev);
   QueuedEvent Pop();
@@ -151,7 +154,8 @@ class Kernel final : public Scheduler {
   std::vector<QueuedEvent> heap_;
   std::vector<Callback> callbacks_;
   std::vector<uint32_t> free_callbacks_;
-  std::vector<std::unique_ptr<FiberRec>> fibers_;
+  std::vector<std::unique_ptr<FiberRec[]>> fiber_chunks_;
+  uint32_t fiber_count_ = 0;
   std::vector<uint32_t> free_slots_;
   std::vector<std::unique_ptr<Node>> nodes_;
   std::vector<std::function<void(NodeId)>> crash_listeners_;
