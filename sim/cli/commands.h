@@ -20,6 +20,9 @@ struct Command {
 const std::vector<Command>& Commands();
 
 int DemoMain(const Args& args);
+int PartitionForMain(const Args& args);
+int CoordinatorForMain(const Args& args);
+int AssignMain(const Args& args);
 
 // Prints "ksim: <message>" to stderr and returns 2 (bad input).
 int UsageError(const std::string& message);

@@ -10,6 +10,11 @@ namespace ksim::cli {
 const std::vector<Command>& Commands() {
   static const std::vector<Command> commands = {
       {"demo", "run a small kernel demo: nodes exchanging messages through crashes", DemoMain},
+      {"partition-for", "print the partition Kafka's default partitioner picks for keys",
+       PartitionForMain},
+      {"coordinator-for", "print the __consumer_offsets partition (coordinator) of groups",
+       CoordinatorForMain},
+      {"assign", "print the assignment a consumer group would get from an assignor", AssignMain},
   };
   return commands;
 }
