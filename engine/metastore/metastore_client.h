@@ -1,0 +1,61 @@
+// Client of the metadata service, as a broker uses ZooKeeper: one session kept alive by a
+// long-polling fiber that also delivers watch events.
+#ifndef KSIM_ENGINE_METASTORE_METASTORE_CLIENT_H_
+#define KSIM_ENGINE_METASTORE_METASTORE_CLIENT_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "engine/metastore/messages.h"
+#include "engine/rpc/rpc_client.h"
+#include "engine/runtime/runtime.h"
+
+namespace ksim {
+
+class MetaStoreClient {
+ public:
+  using EventFn = std::function<void(const WatchEvent&)>;
+
+  MetaStoreClient(Runtime& rt, NodeId server, DurationNs session_timeout_ns);
+
+  // Opens a session (retrying until `deadline`) and starts the keep-alive poller. `on_event`
+  // receives watch events; `on_expired` runs when the service reports the session expired
+  // (the owner must open a new session and re-register its ephemeral znodes).
+  absl::Status Open(TimeNs deadline, EventFn on_event, std::function<void()> on_expired);
+
+  SessionId session() const { return session_; }
+  bool open() const { return session_ != 0; }
+
+  // Operations. Transport failures come back as non-OK statuses; service outcomes as the
+  // response's `error`.
+  absl::StatusOr<std::shared_ptr<const MetaResponse>> Create(const std::string& path,
+                                                             PayloadPtr data,
+                                                             bool ephemeral);
+  absl::StatusOr<std::shared_ptr<const MetaResponse>> SetData(const std::string& path,
+                                                              PayloadPtr data,
+                                                              int32_t expected_version);
+  absl::StatusOr<std::shared_ptr<const MetaResponse>> GetData(const std::string& path,
+                                                              bool watch);
+  absl::StatusOr<std::shared_ptr<const MetaResponse>> GetChildren(const std::string& path,
+                                                                  bool watch);
+  absl::StatusOr<std::shared_ptr<const MetaResponse>> Delete(const std::string& path,
+                                                             int32_t expected_version);
+
+ private:
+  absl::StatusOr<std::shared_ptr<const MetaResponse>> Do(std::shared_ptr<MetaRequest> r);
+  void PollLoop(SessionId session);
+
+  Runtime& rt_;
+  DurationNs session_timeout_ns_;
+  RpcClient ops_;
+  RpcClient poller_;
+  SessionId session_ = 0;
+  EventFn on_event_;
+  std::function<void()> on_expired_;
+};
+
+}  // namespace ksim
+
+#endif  // KSIM_ENGINE_METASTORE_METASTORE_CLIENT_H_
