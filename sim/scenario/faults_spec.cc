@@ -1,0 +1,212 @@
+// The faults:, nemesis: sections and --set overrides of scenario files.
+#include <set>
+
+#include "sim/scenario/scenario.h"
+#include "sim/scenario/yaml_reader.h"
+
+namespace ksim {
+namespace {
+
+const Keys kFaultKinds = {"crash",        "restart", "partition",  "one-way", "isolate",
+                          "heal",         "jitter",  "slow-disk",  "nic-throttle"};
+const Keys kNemesisKinds = {"crash", "power", "partition", "isolate", "one-way", "jitter",
+                            "slow-disk", "nic-throttle"};
+
+// Node names a fault may target: broker-1..N, the clients by instance name, and groups.
+std::vector<std::string> NodeNames(const Scenario& sc) {
+  std::vector<std::string> names = {"metadata", "brokers", "clients", "all"};
+  for (int b = 1; b <= sc.brokers; ++b) names.push_back(absl::StrCat("broker-", b));
+  for (const ProducerSpec& p : sc.producers) {
+    for (int i = 1; i <= p.count; ++i) names.push_back(absl::StrCat(p.name, "-", i));
+  }
+  for (const ConsumerSpec& c : sc.consumers) {
+    for (int i = 1; i <= c.count; ++i) names.push_back(absl::StrCat(c.group, "-", i));
+  }
+  return names;
+}
+
+absl::StatusOr<std::vector<std::string>> Nodes(const Reader& r, const Scenario& sc,
+                                               const YAML::Node& n, const std::string& path,
+                                               bool brokers_only) {
+  KSIM_ASSIGN_OR_RETURN(std::vector<std::string> nodes, r.StringList(n, path));
+  std::vector<std::string> known = NodeNames(sc);
+  for (const std::string& node : nodes) {
+    bool ok = std::find(known.begin(), known.end(), node) != known.end();
+    if (brokers_only) ok = ok && node.rfind("broker-", 0) == 0;
+    if (ok) continue;
+    auto s = ClosestMatch(node, known);
+    return r.Error(n, path,
+                   absl::StrCat("unknown ", brokers_only ? "broker" : "node", " '", node, "'",
+                                s ? absl::StrCat("; did you mean '", *s, "'?") : "",
+                                brokers_only ? absl::StrCat(" (brokers are broker-1 .. broker-",
+                                                            sc.brokers, ")")
+                                             : ""));
+  }
+  return nodes;
+}
+
+absl::Status ParseSides(const Reader& r, const Scenario& sc, const YAML::Node& n,
+                        const std::string& path, FaultSpec* f, const Keys& extra) {
+  Keys keys = {"between", "and"};
+  keys.insert(keys.end(), extra.begin(), extra.end());
+  KSIM_RETURN_IF_ERROR(r.CheckKeys(n, path, keys));
+  if (!n["between"]) return r.Error(n, path, "give between: [nodes] (and optionally and: [nodes])");
+  KSIM_ASSIGN_OR_RETURN(f->side_a, Nodes(r, sc, n["between"], path + ".between", false));
+  if (n["and"]) KSIM_SET_OR_RETURN(f->side_b, Nodes(r, sc, n["and"], path + ".and", false));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ParseFaults(const Reader& r, const YAML::Node& n, Scenario* sc) {
+  if (!n.IsSequence()) return r.Error(n, "faults", "expected a list of faults");
+  for (size_t i = 0; i < n.size(); ++i) {
+    const YAML::Node y = n[i];
+    const std::string path = absl::StrCat("faults[", i, "]");
+    Keys keys = {"at", "from", "to", "mode", "factor"};
+    keys.insert(keys.end(), kFaultKinds.begin(), kFaultKinds.end());
+    KSIM_RETURN_IF_ERROR(r.CheckKeys(y, path, keys));
+    FaultSpec f;
+    f.line = y.Mark().line + 1;
+    if (y["at"] && y["from"]) return r.Error(y, path, "give either at: or from:/to:, not both");
+    if (y["at"]) KSIM_SET_OR_RETURN(f.at_ns, r.Duration(y["at"], path + ".at"));
+    if (y["from"]) KSIM_SET_OR_RETURN(f.at_ns, r.Duration(y["from"], path + ".from"));
+    if (!y["at"] && !y["from"]) return r.Error(y, path, "a fault needs at: TIME or from: TIME");
+    if (y["to"]) {
+      KSIM_ASSIGN_OR_RETURN(TimeNs to, r.Duration(y["to"], path + ".to"));
+      if (to <= f.at_ns) return r.Error(y["to"], path + ".to", "must be after from:");
+      f.until_ns = to;
+    }
+    for (const std::string& kind : kFaultKinds) {
+      if (!y[kind]) continue;
+      if (!f.kind.empty()) return r.Error(y[kind], path, "one fault per entry (found " + f.kind + " and " + kind + ")");
+      f.kind = kind;
+    }
+    if (f.kind.empty()) {
+      return r.Error(y, path, absl::StrCat("no fault given (one of: ", absl::StrJoin(kFaultKinds, ", "), ")"));
+    }
+    const YAML::Node body = y[f.kind];
+    const std::string bpath = path + "." + f.kind;
+    if (f.kind == "crash" || f.kind == "restart" || f.kind == "isolate" ||
+        f.kind == "slow-disk" || f.kind == "nic-throttle") {
+      bool brokers_only = f.kind == "crash" || f.kind == "restart" || f.kind == "slow-disk";
+      KSIM_ASSIGN_OR_RETURN(f.nodes, Nodes(r, *sc, body, bpath, brokers_only));
+    } else if (f.kind == "partition") {
+      KSIM_RETURN_IF_ERROR(ParseSides(r, *sc, body, bpath, &f, {}));
+    } else if (f.kind == "jitter") {
+      KSIM_RETURN_IF_ERROR(ParseSides(r, *sc, body, bpath, &f, {"extra", "jitter"}));
+      if (body["extra"]) KSIM_SET_OR_RETURN(f.extra_latency_ns, r.Duration(body["extra"], bpath + ".extra"));
+      if (body["jitter"]) KSIM_SET_OR_RETURN(f.extra_jitter_ns, r.Duration(body["jitter"], bpath + ".jitter"));
+    } else if (f.kind == "one-way") {
+      KSIM_RETURN_IF_ERROR(r.CheckKeys(body, bpath, {"from", "to"}));
+      if (!body["from"] || !body["to"]) return r.Error(body, bpath, "give from: NODE and to: NODE");
+      KSIM_ASSIGN_OR_RETURN(f.side_a, Nodes(r, *sc, body["from"], bpath + ".from", false));
+      KSIM_ASSIGN_OR_RETURN(f.side_b, Nodes(r, *sc, body["to"], bpath + ".to", false));
+    } else if (f.kind == "heal") {
+      KSIM_ASSIGN_OR_RETURN(std::string what, r.Scalar(body, bpath));
+      if (what != "all") return r.Error(body, bpath, "heal takes 'all'");
+    }
+    if (y["mode"]) {
+      if (f.kind != "crash") return r.Error(y["mode"], path + ".mode", "mode: applies to crash only");
+      KSIM_ASSIGN_OR_RETURN(f.mode, r.Scalar(y["mode"], path + ".mode"));
+      if (f.mode != "process" && f.mode != "power") {
+        auto s = ClosestMatch(f.mode, {"process", "power"});
+        return r.Error(y["mode"], path + ".mode",
+                       absl::StrCat("'", f.mode, "' is not process or power",
+                                    s ? absl::StrCat("; did you mean '", *s, "'?") : ""));
+      }
+    }
+    if (y["factor"]) {
+      if (f.kind != "slow-disk" && f.kind != "nic-throttle") {
+        return r.Error(y["factor"], path + ".factor", "factor: applies to slow-disk and nic-throttle");
+      }
+      KSIM_ASSIGN_OR_RETURN(f.factor, r.Double(y["factor"], path + ".factor"));
+      if (f.factor <= 0) return r.Error(y["factor"], path + ".factor", "must be positive");
+    }
+    sc->faults.push_back(std::move(f));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseNemesis(const Reader& r, const YAML::Node& n, Scenario* sc) {
+  KSIM_RETURN_IF_ERROR(r.CheckKeys(n, "nemesis", {"kinds", "interval", "duration", "start", "stop"}));
+  NemesisSpec& ns = sc->nemesis;
+  ns.enabled = true;
+  ns.kinds = {"crash", "partition"};
+  if (n["kinds"]) KSIM_SET_OR_RETURN(ns.kinds, r.StringList(n["kinds"], "nemesis.kinds"));
+  for (const std::string& k : ns.kinds) {
+    if (std::find(kNemesisKinds.begin(), kNemesisKinds.end(), k) != kNemesisKinds.end()) continue;
+    auto s = ClosestMatch(k, kNemesisKinds);
+    return r.Error(n["kinds"], "nemesis.kinds",
+                   absl::StrCat("unknown fault kind '", k, "'",
+                                s ? absl::StrCat("; did you mean '", *s, "'?") : "",
+                                " (", absl::StrJoin(kNemesisKinds, ", "), ")"));
+  }
+  if (n["interval"]) KSIM_SET_OR_RETURN(ns.interval_ns, r.Duration(n["interval"], "nemesis.interval"));
+  if (n["duration"]) KSIM_SET_OR_RETURN(ns.fault_duration_ns, r.Duration(n["duration"], "nemesis.duration"));
+  if (n["start"]) KSIM_SET_OR_RETURN(ns.start_ns, r.Duration(n["start"], "nemesis.start"));
+  if (n["stop"]) {
+    KSIM_ASSIGN_OR_RETURN(TimeNs stop, r.Duration(n["stop"], "nemesis.stop"));
+    ns.stop_ns = stop;
+  }
+  if (ns.interval_ns <= 0) return r.Error(n["interval"], "nemesis.interval", "must be positive");
+  return absl::OkStatus();
+}
+
+// PATH=VALUE: dots separate keys; list entries are addressed by their name (producers.app),
+// group (consumers.billing) or index; after config./broker-config. the rest is one Kafka key.
+absl::Status ApplyOverride(YAML::Node root, const std::string& assignment) {
+  size_t eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) return absl::InvalidArgumentError("expected PATH=VALUE");
+  std::string path = assignment.substr(0, eq);
+  YAML::Node value;
+  try {
+    value = YAML::Load(assignment.substr(eq + 1));
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("bad value: ", e.msg));
+  }
+  std::vector<std::string> parts = absl::StrSplit(path, '.');
+  YAML::Node cur;
+  cur.reset(root);
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const std::string& key = parts[i];
+    const bool last = i + 1 == parts.size();
+    if (cur.IsSequence()) {
+      YAML::Node found;
+      bool have = false;
+      size_t index;
+      for (size_t j = 0; j < cur.size(); ++j) {
+        YAML::Node e = cur[j];
+        if ((e["name"] && e["name"].Scalar() == key) || (e["group"] && e["group"].Scalar() == key) ||
+            (absl::SimpleAtoi(key, &index) && index == j)) {
+          found.reset(e);
+          have = true;
+          break;
+        }
+      }
+      if (!have) return absl::InvalidArgumentError(absl::StrCat("no entry named '", key, "'"));
+      if (last) return absl::InvalidArgumentError("cannot replace a whole list entry");
+      cur.reset(found);
+      continue;
+    }
+    if (!cur.IsMap() && !cur.IsNull()) {
+      return absl::InvalidArgumentError(absl::StrCat("'", key, "' is below a plain value"));
+    }
+    if (key == "config" || key == "broker-config") {
+      if (last) return absl::InvalidArgumentError("name a config key after " + key + ".");
+      std::vector<std::string> rest(parts.begin() + i + 1, parts.end());
+      YAML::Node m = cur[key];
+      m[absl::StrJoin(rest, ".")] = value;
+      return absl::OkStatus();
+    }
+    if (last) {
+      cur[key] = value;
+      return absl::OkStatus();
+    }
+    YAML::Node next = cur[key];
+    cur.reset(next);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace ksim
