@@ -1,0 +1,131 @@
+// The simulated network: TCP-like connections between nodes, ordered and reliable while up.
+//
+// A message of S bytes leaves the sender's NIC after the messages queued before it
+// (S * 8 / out_bits_per_second each), crosses the link in one-way latency plus jitter, and
+// enters the receiver through its NIC the same way; per connection, delivery order is send
+// order. Partitions block directions: messages sent into a blocked direction wait and resume
+// when it heals (TCP retransmits; nothing is lost while the connection stays open). A crashed
+// node's connections are reset: its peers see Unavailable once the reset reaches them.
+#ifndef KSIM_SIM_NET_NETWORK_H_
+#define KSIM_SIM_NET_NETWORK_H_
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <vector>
+
+#include "engine/runtime/runtime.h"
+#include "engine/runtime/sync.h"
+#include "sim/kernel/kernel.h"
+
+namespace ksim {
+
+struct NicProfile {
+  int64_t out_bits_per_second = 1'000'000'000;
+  int64_t in_bits_per_second = 1'000'000'000;
+};
+
+struct LinkProfile {
+  enum class Distribution { kConstant, kUniform, kNormal, kExponential };
+  DurationNs latency_ns = 500 * kMicrosecond;  // one way
+  DurationNs jitter_ns = 0;  // uniform: +-jitter/2..; normal: stddev; exponential: mean
+  Distribution distribution = Distribution::kUniform;
+};
+
+struct NetStats {
+  int64_t messages_sent = 0;
+  int64_t bytes_sent = 0;
+  int64_t messages_delivered = 0;
+  int64_t bytes_delivered = 0;
+};
+
+class Network {
+ public:
+  explicit Network(Kernel& kernel);
+  ~Network();
+
+  void AddNode(NodeId node, NicProfile nic);
+  void SetDefaultLink(LinkProfile link) { default_link_ = link; }
+  void SetLink(NodeId a, NodeId b, LinkProfile link);
+
+  // Opens a connection from `from` to `to`, blocking the calling fiber for the handshake.
+  absl::StatusOr<std::unique_ptr<Connection>> Connect(NodeId from, NodeId to, TimeNs deadline);
+  // The server end of the next connection made to `at`.
+  absl::StatusOr<std::unique_ptr<Connection>> Accept(NodeId at, TimeNs deadline);
+
+  // Faults.
+  void Partition(NodeId a, NodeId b);         // both directions
+  void PartitionOneWay(NodeId from, NodeId to);
+  void Isolate(NodeId node);                  // from every other node
+  void Heal(NodeId a, NodeId b);              // both directions
+  void HealAll();
+  // Extra latency (and jitter) between two sets of nodes, both directions. Returns a handle.
+  int64_t AddDelay(const std::vector<NodeId>& side_a, const std::vector<NodeId>& side_b,
+                   DurationNs extra_latency_ns, DurationNs extra_jitter_ns);
+  void RemoveDelay(int64_t handle);
+  // Bandwidth factor for a node's NIC, both ways (1 = normal, 0.1 = a tenth).
+  void ThrottleNic(NodeId node, double factor);
+
+  bool Blocked(NodeId from, NodeId to) const;
+  // One-way delay a message would get now (latency + extra + one jitter draw).
+  DurationNs DrawDelay(NodeId from, NodeId to);
+  const NetStats& stats(NodeId node) const { return nodes_.at(node).stats; }
+
+ private:
+  friend class NetEndpoint;
+  struct Direction {
+    std::deque<PayloadPtr> inbox;        // delivered, not yet received
+    WaitList waiters;
+    std::deque<std::pair<PayloadPtr, int64_t>> held;  // stalled by a partition
+    TimeNs last_delivery = 0;
+    bool reset = false;        // the connection was reset: the receiver sees Unavailable
+    bool fin = false;          // the sender closed: the receiver sees Unavailable when drained
+    bool pending_reset = false;  // a reset waiting for a blocked path to heal
+  };
+  struct Conn {
+    uint64_t id = 0;
+    NodeId node[2];
+    uint64_t incarnation[2];
+    Direction to[2];  // to[i]: messages travelling towards node[i]
+    bool closed = false;
+  };
+  struct NodeNet {
+    NicProfile nic;
+    double throttle = 1.0;
+    TimeNs out_free = 0;
+    TimeNs in_free = 0;
+    std::deque<std::unique_ptr<Connection>> backlog;
+    WaitList accept_waiters;
+    NetStats stats;
+  };
+  struct Delay {
+    std::set<NodeId> a, b;
+    DurationNs extra_latency_ns;
+    DurationNs extra_jitter_ns;
+  };
+
+  void Transmit(const std::shared_ptr<Conn>& c, int side_to, PayloadPtr msg, int64_t size_bytes);
+  void SendReset(const std::shared_ptr<Conn>& c, int side_to);
+  void SendFin(const std::shared_ptr<Conn>& c, int side_to);
+  void OnCrash(NodeId node);
+  void Unblocked();
+  DurationNs Jitter(const LinkProfile& l, DurationNs extra_jitter);
+  const LinkProfile& LinkOf(NodeId a, NodeId b) const;
+
+  Kernel& kernel_;
+  Rng rng_;
+  LinkProfile default_link_;
+  std::map<std::pair<NodeId, NodeId>, LinkProfile> links_;
+  std::map<NodeId, NodeNet> nodes_;
+  std::set<std::pair<NodeId, NodeId>> blocked_;
+  std::map<int64_t, Delay> delays_;
+  int64_t next_delay_ = 0;
+  uint64_t next_conn_ = 0;
+  std::map<uint64_t, std::weak_ptr<Conn>> conns_;
+};
+
+}  // namespace ksim
+
+#endif  // KSIM_SIM_NET_NETWORK_H_
