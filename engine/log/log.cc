@@ -1,0 +1,279 @@
+#include "engine/log/log.h"
+
+#include <algorithm>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "engine/runtime/check.h"
+#include "engine/runtime/status_macros.h"
+
+namespace ksim {
+namespace {
+
+struct EpochCheckpoint : Payload {
+  std::vector<EpochEntry> entries;
+};
+struct HwCheckpoint : Payload {
+  int64_t high_watermark = 0;
+};
+
+constexpr int64_t kCheckpointBytes = 64;
+
+}  // namespace
+
+PartitionLog::PartitionLog(FileSystem& fs, std::string dir, LogConfig config)
+    : fs_(fs), dir_(std::move(dir)), config_(config) {}
+
+std::string PartitionLog::SegmentPath(int64_t base_offset) const {
+  return absl::StrFormat("%s/%020d.log", dir_, base_offset);
+}
+
+absl::StatusOr<std::unique_ptr<PartitionLog>> PartitionLog::Open(FileSystem& fs, std::string dir,
+                                                                 LogConfig config) {
+  std::unique_ptr<PartitionLog> log(new PartitionLog(fs, std::move(dir), config));
+  KSIM_RETURN_IF_ERROR(log->Recover());
+  return log;
+}
+
+absl::Status PartitionLog::Recover() {
+  std::vector<int64_t> bases;
+  for (const std::string& path : fs_.List(dir_ + "/")) {
+    if (path.size() < 4 || path.compare(path.size() - 4, 4, ".log") != 0) continue;
+    int64_t base;
+    std::string name = path.substr(dir_.size() + 1, path.size() - dir_.size() - 5);
+    if (absl::SimpleAtoi(name, &base)) bases.push_back(base);
+  }
+  std::sort(bases.begin(), bases.end());
+  bool broken = false;
+  for (int64_t base : bases) {
+    const std::string path = SegmentPath(base);
+    if (broken) {
+      (void)fs_.Delete(path);  // after a gap: unreachable
+      continue;
+    }
+    KSIM_ASSIGN_OR_RETURN(std::vector<Chunk> chunks, fs_.ReadAll(path));
+    Segment seg{path, 0, 0, -1, base};
+    int64_t position = 0;
+    for (const Chunk& c : chunks) {
+      auto batch = std::dynamic_pointer_cast<const RecordBatch>(c.content);
+      const int64_t expected = segments_.empty() && seg.size_bytes == 0 && index_.empty()
+                                   ? base
+                                   : log_end_offset_;
+      if (c.torn || batch == nullptr || batch->base_offset() != expected) {
+        // The tail of an interrupted write: cut the segment here and drop what follows.
+        KSIM_RETURN_IF_ERROR(fs_.Truncate(path, position));
+        broken = true;
+        break;
+      }
+      index_[batch->base_offset()] = BatchPos{base, position, c.size_bytes, batch->last_offset()};
+      if (batch->partition_leader_epoch() >= 0) {
+        epochs_.Assign(batch->partition_leader_epoch(), batch->base_offset());
+      }
+      position += c.size_bytes;
+      seg.size_bytes += c.size_bytes;
+      seg.max_timestamp_ms = std::max(seg.max_timestamp_ms, batch->max_timestamp_ms());
+      seg.next_offset = batch->last_offset() + 1;
+      log_end_offset_ = batch->last_offset() + 1;
+    }
+    if (segments_.empty()) log_start_offset_ = base;
+    if (index_.empty()) log_end_offset_ = std::max(log_end_offset_, base);
+    segments_[base] = seg;
+  }
+  // The epoch checkpoint may know epochs with no batch (a leader that appended nothing).
+  if (auto c = fs_.ReadAll(dir_ + "/leader-epoch-checkpoint"); c.ok() && !c->empty()) {
+    if (auto cp = std::dynamic_pointer_cast<const EpochCheckpoint>(c->back().content)) {
+      LeaderEpochCache restored;
+      restored.Restore(cp->entries);
+      for (const EpochEntry& e : epochs_.entries()) restored.Assign(e.epoch, e.start_offset);
+      epochs_ = restored;
+    }
+  }
+  // Epochs that start past the log's end describe data the disk did not keep.
+  epochs_.TruncateFromEnd(log_end_offset_ + 1);
+  if (auto c = fs_.ReadAll(dir_ + "/hw-checkpoint"); c.ok() && !c->empty()) {
+    if (auto cp = std::dynamic_pointer_cast<const HwCheckpoint>(c->back().content)) {
+      high_watermark_ = std::clamp(cp->high_watermark, log_start_offset_, log_end_offset_);
+    }
+  }
+  high_watermark_ = std::clamp(high_watermark_, log_start_offset_, log_end_offset_);
+  KSIM_CHECK(log_start_offset_ <= high_watermark_ && high_watermark_ <= log_end_offset_);
+  return absl::OkStatus();
+}
+
+absl::Status PartitionLog::Write(const BatchPtr& batch, int64_t now_ms) {
+  if (segments_.empty() ||
+      (segments_.rbegin()->second.size_bytes > 0 &&
+       (segments_.rbegin()->second.size_bytes + batch->size_bytes() > config_.segment_bytes ||
+        now_ms - segments_.rbegin()->second.created_ms >= config_.segment_ms))) {
+    // Roll: a new active segment starting at this batch.
+    if (!segments_.empty() && config_.flush_interval_messages != INT64_MAX) {
+      (void)fs_.Fsync(segments_.rbegin()->second.path);
+    }
+    Segment s{SegmentPath(batch->base_offset()), 0, now_ms, -1, batch->base_offset()};
+    segments_[batch->base_offset()] = s;
+  }
+  Segment& seg = segments_.rbegin()->second;
+  const int64_t position = seg.size_bytes;
+  KSIM_RETURN_IF_ERROR(fs_.Append(seg.path, Chunk{batch->size_bytes(), batch, false}));
+  index_[batch->base_offset()] =
+      BatchPos{segments_.rbegin()->first, position, batch->size_bytes(), batch->last_offset()};
+  seg.size_bytes += batch->size_bytes();
+  seg.max_timestamp_ms = std::max(seg.max_timestamp_ms, batch->max_timestamp_ms());
+  seg.next_offset = batch->last_offset() + 1;
+  KSIM_CHECK_MSG(batch->last_offset() + 1 > log_end_offset_, "offsets strictly increase");
+  log_end_offset_ = batch->last_offset() + 1;
+  unflushed_messages_ += batch->record_count();
+  if (unflushed_messages_ >= config_.flush_interval_messages ||
+      (config_.flush_interval_ms != INT64_MAX && now_ms - last_flush_ms_ >= config_.flush_interval_ms)) {
+    KSIM_RETURN_IF_ERROR(fs_.Fsync(seg.path));
+    unflushed_messages_ = 0;
+    last_flush_ms_ = now_ms;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<LogAppendInfo> PartitionLog::AppendAsLeader(const BatchPtr& batch,
+                                                           int32_t leader_epoch, int64_t now_ms) {
+  KSIM_CHECK(batch->record_count() > 0);
+  const int64_t first = log_end_offset_;
+  BatchPtr placed = batch->WithBaseOffset(first, leader_epoch);
+  if (leader_epoch >= 0 && leader_epoch > epochs_.LatestEpoch()) AssignEpoch(leader_epoch, first);
+  KSIM_RETURN_IF_ERROR(Write(placed, now_ms));
+  return LogAppendInfo{first, placed->last_offset()};
+}
+
+absl::Status PartitionLog::AppendAsFollower(const BatchPtr& batch) {
+  KSIM_CHECK_MSG(batch->base_offset() == log_end_offset_,
+                 absl::StrCat(dir_, ": follower append at ", batch->base_offset(), " but LEO is ",
+                              log_end_offset_));
+  if (batch->partition_leader_epoch() > epochs_.LatestEpoch()) {
+    AssignEpoch(batch->partition_leader_epoch(), batch->base_offset());
+  }
+  return Write(batch, batch->max_timestamp_ms());
+}
+
+absl::StatusOr<std::vector<BatchPtr>> PartitionLog::Read(int64_t start_offset, int32_t max_bytes,
+                                                         int64_t max_offset, bool min_one_message) {
+  if (start_offset < log_start_offset_ || start_offset > log_end_offset_) {
+    return absl::OutOfRangeError(absl::StrCat("offset ", start_offset, " is outside [",
+                                              log_start_offset_, ", ", log_end_offset_, "] of ",
+                                              dir_));
+  }
+  std::vector<BatchPtr> out;
+  auto it = index_.upper_bound(start_offset);
+  if (it != index_.begin()) --it;
+  if (it != index_.end() && it->second.last_offset < start_offset) ++it;
+  int64_t bytes = 0;
+  for (; it != index_.end() && it->first < max_offset; ++it) {
+    const BatchPos& p = it->second;
+    if (bytes + p.size_bytes > max_bytes && !(out.empty() && min_one_message)) break;
+    auto seg = segments_.find(p.segment);
+    KSIM_CHECK(seg != segments_.end());
+    KSIM_ASSIGN_OR_RETURN(std::vector<Chunk> chunks, fs_.Read(seg->second.path, p.position, 1));
+    if (chunks.empty()) break;
+    auto batch = std::dynamic_pointer_cast<const RecordBatch>(chunks.front().content);
+    KSIM_CHECK_MSG(batch != nullptr && batch->base_offset() == it->first, "index matches disk");
+    out.push_back(std::move(batch));
+    bytes += p.size_bytes;
+    if (bytes >= max_bytes) break;
+  }
+  return out;
+}
+
+void PartitionLog::UpdateHighWatermark(int64_t hw) {
+  KSIM_CHECK_MSG(hw >= log_start_offset_ && hw <= log_end_offset_,
+                 absl::StrCat(dir_, ": HW ", hw, " outside [", log_start_offset_, ", ",
+                              log_end_offset_, "]"));
+  high_watermark_ = hw;
+}
+
+absl::Status PartitionLog::CheckpointHighWatermark() {
+  auto cp = std::make_shared<HwCheckpoint>();
+  cp->high_watermark = high_watermark_;
+  return fs_.WriteAtomically(dir_ + "/hw-checkpoint", Chunk{kCheckpointBytes, cp, false});
+}
+
+void PartitionLog::CheckpointEpochs() {
+  auto cp = std::make_shared<EpochCheckpoint>();
+  cp->entries = epochs_.entries();
+  (void)fs_.WriteAtomically(dir_ + "/leader-epoch-checkpoint",
+                            Chunk{kCheckpointBytes + 12 * static_cast<int64_t>(cp->entries.size()),
+                                  cp, false});
+}
+
+void PartitionLog::AssignEpoch(int32_t epoch, int64_t start_offset) {
+  if (epochs_.Assign(epoch, start_offset)) CheckpointEpochs();
+}
+
+void PartitionLog::TruncateTo(int64_t offset) {
+  if (offset >= log_end_offset_) return;
+  KSIM_CHECK(offset >= 0);
+  offset = std::max(offset, log_start_offset_);
+  // Drop whole segments above the cut, then cut the segment that contains it.
+  while (!segments_.empty() && segments_.rbegin()->first > offset) {
+    (void)fs_.Delete(segments_.rbegin()->second.path);
+    segments_.erase(std::prev(segments_.end()));
+  }
+  auto first_gone = index_.lower_bound(offset);
+  if (first_gone != index_.begin()) {
+    auto prev = std::prev(first_gone);
+    if (prev->second.last_offset >= offset) first_gone = prev;  // the batch holding `offset`
+  }
+  if (first_gone != index_.end() && !segments_.empty()) {
+    Segment& seg = segments_.rbegin()->second;
+    if (first_gone->second.segment == segments_.rbegin()->first) {
+      (void)fs_.Truncate(seg.path, first_gone->second.position);
+      seg.size_bytes = first_gone->second.position;
+    }
+  }
+  const int64_t new_end = first_gone == index_.end() ? offset : first_gone->first;
+  index_.erase(first_gone, index_.end());
+  log_end_offset_ = std::max(new_end, log_start_offset_);
+  if (!segments_.empty()) segments_.rbegin()->second.next_offset = log_end_offset_;
+  if (segments_.empty()) log_start_offset_ = log_end_offset_;
+  high_watermark_ = std::min(high_watermark_, log_end_offset_);
+  const size_t before = epochs_.entries().size();
+  epochs_.TruncateFromEnd(log_end_offset_);
+  if (epochs_.entries().size() != before) CheckpointEpochs();
+}
+
+int64_t PartitionLog::BytesBetween(int64_t from, int64_t to) const {
+  int64_t bytes = 0;
+  auto it = index_.upper_bound(from);
+  if (it != index_.begin()) --it;
+  for (; it != index_.end() && it->first < to; ++it) {
+    if (it->second.last_offset >= from) bytes += it->second.size_bytes;
+  }
+  return bytes;
+}
+
+int64_t PartitionLog::size_bytes() const {
+  int64_t n = 0;
+  for (const auto& [b, s] : segments_) n += s.size_bytes;
+  return n;
+}
+
+int PartitionLog::DeleteOldSegments(int64_t now_ms) {
+  int deleted = 0;
+  int64_t total = size_bytes();
+  while (segments_.size() > 1) {
+    auto first = segments_.begin();
+    const Segment& s = first->second;
+    const bool by_time = config_.retention_ms >= 0 && s.max_timestamp_ms >= 0 &&
+                         now_ms - s.max_timestamp_ms > config_.retention_ms;
+    const bool by_size = config_.retention_bytes >= 0 && total - s.size_bytes >= config_.retention_bytes;
+    if ((!by_time && !by_size) || s.next_offset > high_watermark_) break;
+    (void)fs_.Delete(s.path);
+    total -= s.size_bytes;
+    const int64_t next = std::next(first)->first;
+    index_.erase(index_.begin(), index_.lower_bound(next));
+    segments_.erase(first);
+    log_start_offset_ = next;
+    epochs_.TruncateFromStart(next);
+    ++deleted;
+  }
+  return deleted;
+}
+
+}  // namespace ksim

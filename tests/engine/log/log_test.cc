@@ -1,0 +1,173 @@
+#include "engine/log/log.h"
+
+#include "gtest/gtest.h"
+#include "sim/disk/disk.h"
+#include "sim/kernel/kernel.h"
+
+namespace ksim {
+namespace {
+
+BatchPtr Batch(int n, uint64_t first_id = 1, int value_size = 100) {
+  RecordBatchBuilder b;
+  for (int i = 0; i < n; ++i) b.Add(first_id + static_cast<uint64_t>(i), i, 4, value_size, 1000);
+  return b.Build();
+}
+
+// Runs `body(disk)` in a fiber of a node with a simulated disk.
+template <typename F>
+void WithDisk(F body, DiskProfile p = DiskProfile::Nvme()) {
+  Kernel k;
+  NodeId n = k.AddNode("broker-1", nullptr);
+  k.Start(n);
+  Disk disk(k, n, p);
+  k.Spawn(n, "test", [&] { body(k, disk); });
+  k.RunUntil(kForever);
+}
+
+TEST(LogTest, AppendAssignsOffsetsAndEpochsAndReadsBack) {
+  WithDisk([](Kernel&, Disk& disk) {
+    auto log = *PartitionLog::Open(disk, "data/t-0", LogConfig{});
+    auto a = log->AppendAsLeader(Batch(3), 0, 1000);
+    ASSERT_TRUE(a.ok());
+    EXPECT_EQ(a->first_offset, 0);
+    EXPECT_EQ(a->last_offset, 2);
+    auto b = log->AppendAsLeader(Batch(2, 10), 1, 1000);
+    EXPECT_EQ(b->first_offset, 3);
+    EXPECT_EQ(log->log_end_offset(), 5);
+    EXPECT_EQ(log->LatestEpoch(), 1);
+    auto r = log->Read(3, 1 << 20, log->log_end_offset(), true);
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->size(), 1u);
+    EXPECT_EQ((*r)[0]->base_offset(), 3);
+    EXPECT_EQ((*r)[0]->partition_leader_epoch(), 1);
+    EXPECT_EQ((*r)[0]->record_id(1), 11u);
+    // Reads stop at max_offset (the HW for consumers).
+    EXPECT_EQ(log->Read(0, 1 << 20, 3, true)->size(), 1u);
+    // A read from inside a batch returns the whole batch.
+    EXPECT_EQ((*log->Read(1, 1 << 20, 5, true))[0]->base_offset(), 0);
+    // min_one_message returns a batch larger than max_bytes.
+    EXPECT_EQ(log->Read(0, 1, 5, true)->size(), 1u);
+    EXPECT_EQ(log->Read(0, 1, 5, false)->size(), 0u);
+    EXPECT_TRUE(absl::IsOutOfRange(log->Read(6, 100, 6, true).status()));
+  });
+}
+
+TEST(LogTest, EpochCacheAnswersLikeKip101And279) {
+  LeaderEpochCache c;
+  c.Assign(0, 0);
+  c.Assign(2, 10);
+  c.Assign(4, 30);
+  EXPECT_EQ(c.EndOffsetFor(0, 50), (EpochEndOffset{0, 10}));
+  EXPECT_EQ(c.EndOffsetFor(1, 50), (EpochEndOffset{0, 10}));  // largest epoch <= 1
+  EXPECT_EQ(c.EndOffsetFor(2, 50), (EpochEndOffset{2, 30}));
+  EXPECT_EQ(c.EndOffsetFor(3, 50), (EpochEndOffset{2, 30}));
+  EXPECT_EQ(c.EndOffsetFor(4, 50), (EpochEndOffset{4, 50}));  // latest: ends at the LEO
+  EXPECT_EQ(c.EndOffsetFor(5, 50), (EpochEndOffset{}));
+  EXPECT_FALSE(c.Assign(3, 40));  // epochs never go backwards
+  c.TruncateFromEnd(30);
+  EXPECT_EQ(c.LatestEpoch(), 2);
+  c.TruncateFromStart(15);
+  EXPECT_EQ(c.entries().front(), (EpochEntry{2, 15}));
+}
+
+TEST(LogTest, TruncateDropsTheTailAndItsEpochs) {
+  WithDisk([](Kernel&, Disk& disk) {
+    auto log = *PartitionLog::Open(disk, "data/t-0", LogConfig{});
+    (void)log->AppendAsLeader(Batch(5), 0, 1000);
+    (void)log->AppendAsLeader(Batch(5), 1, 1000);
+    log->UpdateHighWatermark(10);
+    log->TruncateTo(5);
+    EXPECT_EQ(log->log_end_offset(), 5);
+    EXPECT_EQ(log->high_watermark(), 5);
+    EXPECT_EQ(log->LatestEpoch(), 0);
+    auto info = log->AppendAsLeader(Batch(1), 2, 1000);
+    EXPECT_EQ(info->first_offset, 5);
+  });
+}
+
+TEST(LogTest, RecoveryAfterPowerLossCutsTheTornTail) {
+  DiskProfile p = DiskProfile::Nvme();
+  p.tear_on_power_loss = true;
+  WithDisk(
+      [](Kernel&, Disk& disk) {
+        {
+          LogConfig c;
+          c.flush_interval_messages = 5;  // fsync after every 5 records
+          auto log = *PartitionLog::Open(disk, "data/t-0", c);
+          (void)log->AppendAsLeader(Batch(5), 0, 1000);  // flushed
+          (void)log->AppendAsLeader(Batch(3), 0, 1000);  // not flushed
+          log->UpdateHighWatermark(5);
+          ASSERT_TRUE(log->CheckpointHighWatermark().ok());
+        }
+        disk.PowerLoss();
+        auto log = PartitionLog::Open(disk, "data/t-0", LogConfig{});
+        ASSERT_TRUE(log.ok()) << log.status();
+        EXPECT_EQ((*log)->log_end_offset(), 5);
+        EXPECT_EQ((*log)->high_watermark(), 5);
+        EXPECT_EQ((*log)->LatestEpoch(), 0);
+        auto again = (*log)->AppendAsLeader(Batch(1), 1, 1000);
+        EXPECT_EQ(again->first_offset, 5);
+      },
+      p);
+}
+
+TEST(LogTest, ProcessCrashKeepsEverythingInThePageCache) {
+  WithDisk([](Kernel&, Disk& disk) {
+    {
+      auto log = *PartitionLog::Open(disk, "data/t-0", LogConfig{});
+      (void)log->AppendAsLeader(Batch(5), 3, 1000);
+    }
+    disk.ProcessCrash();
+    auto log = *PartitionLog::Open(disk, "data/t-0", LogConfig{});
+    EXPECT_EQ(log->log_end_offset(), 5);
+    EXPECT_EQ(log->LatestEpoch(), 3);
+    EXPECT_EQ(log->high_watermark(), 0);  // never checkpointed
+  });
+}
+
+TEST(LogTest, SegmentsRollAndRetentionDeletesOldOnesBelowTheHw) {
+  WithDisk([](Kernel&, Disk& disk) {
+    LogConfig c;
+    c.segment_bytes = 1000;
+    c.retention_bytes = 1500;
+    auto log = *PartitionLog::Open(disk, "data/t-0", c);
+    for (int i = 0; i < 10; ++i) (void)log->AppendAsLeader(Batch(4), 0, 1000);  // ~500 B each
+    EXPECT_GE(log->segment_count(), 4u);
+    EXPECT_EQ(log->DeleteOldSegments(2000), 0);  // nothing below the HW yet
+    log->UpdateHighWatermark(log->log_end_offset());
+    EXPECT_GT(log->DeleteOldSegments(2000), 0);
+    EXPECT_GT(log->log_start_offset(), 0);
+    EXPECT_LE(log->size_bytes(), 2000);
+    EXPECT_TRUE(absl::IsOutOfRange(log->Read(0, 100, 100, true).status()));
+  });
+}
+
+TEST(LogTest, FollowerAppendKeepsLeaderOffsetsAndEpochs) {
+  WithDisk([](Kernel&, Disk& disk) {
+    auto leader = *PartitionLog::Open(disk, "data/l", LogConfig{});
+    auto follower = *PartitionLog::Open(disk, "data/f", LogConfig{});
+    (void)leader->AppendAsLeader(Batch(2), 0, 1000);
+    (void)leader->AppendAsLeader(Batch(2), 4, 1000);
+    auto batches = leader->Read(0, 1 << 20, 4, true);
+    ASSERT_TRUE(batches.ok());
+    for (const BatchPtr& b : *batches) {
+      ASSERT_TRUE(follower->AppendAsFollower(b).ok());
+    }
+    EXPECT_EQ(follower->log_end_offset(), 4);
+    EXPECT_EQ(follower->EndOffsetForEpoch(0), (EpochEndOffset{0, 2}));
+    EXPECT_EQ(follower->LatestEpoch(), 4);
+  });
+}
+
+TEST(LogTest, SyntheticRecordsCostAtMost32BytesEach) {
+  BatchPtr b = Batch(100);
+  EXPECT_LE(b->memory_bytes(), 100 * 32 + 256u);
+  EXPECT_EQ(sizeof(SyntheticRecord), 32u);
+  // Re-basing shares the records.
+  BatchPtr placed = b->WithBaseOffset(42, 7);
+  EXPECT_EQ(&placed->record(0), &b->record(0));
+  EXPECT_EQ(placed->last_offset(), 141);
+}
+
+}  // namespace
+}  // namespace ksim
