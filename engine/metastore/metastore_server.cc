@@ -61,7 +61,6 @@ std::shared_ptr<MetaResponse> MetaStoreServer::Poll(const MetaRequest& r) {
     }
     s = &it->second;
     s->wakeup = nullptr;
-    s->last_heard = rt_.Now();
   }
   resp->events.swap(s->events);
   return resp;

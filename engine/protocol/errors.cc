@@ -2,7 +2,7 @@
 
 namespace ksim {
 
-std::string_view ErrorName(Error e) {
+const char* ErrorName(Error e) {
   switch (e) {
     case Error::kUnknownServerError: return "UNKNOWN_SERVER_ERROR";
     case Error::kNone: return "NONE";

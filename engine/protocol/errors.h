@@ -64,7 +64,7 @@ enum class Error : int16_t {
 };
 
 // Kafka's name, e.g. "NOT_LEADER_OR_FOLLOWER".
-std::string_view ErrorName(Error e);
+const char* ErrorName(Error e);
 inline int16_t ErrorCode(Error e) { return static_cast<int16_t>(e); }
 // Whether Kafka classifies the error as retriable (a RetriableException subclass).
 bool IsRetriable(Error e);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/log/leader_epoch_cache.h"
 #include "engine/protocol/api.h"
 
 namespace ksim {
@@ -73,11 +74,6 @@ struct FetchRequest : Request {
   int32_t min_bytes = 1;
   int32_t max_bytes = 52428800;
   std::map<TopicPartition, FetchPartition> partitions;
-};
-
-struct EpochEndOffset {
-  int32_t epoch = kNoLeaderEpoch;
-  int64_t end_offset = kNoOffset;
 };
 
 struct FetchPartitionResponse {
@@ -320,6 +316,19 @@ struct CreatePartitionsResponse : Response {
   CreatePartitionsResponse() : Response(ApiKey::kCreatePartitions) {}
   std::map<std::string, CreateTopicsResponse::Result> topics;
 };
+
+// A response carrying only an error, for a request the receiver cannot serve at all (for
+// example an admin request sent to a broker that is not the controller). Its api() is the
+// request's.
+struct ErrorResponse : Response {
+  explicit ErrorResponse(ApiKey api) : Response(api) {}
+  Error error = Error::kNone;
+};
+
+// The typed response for `request` filled with `error` where the API has one, else an
+// ErrorResponse. Callers check `IsErrorResponse` before casting.
+std::shared_ptr<Response> MakeErrorResponse(const Request& request, Error error);
+bool IsErrorResponse(const Response& r);
 
 }  // namespace ksim
 

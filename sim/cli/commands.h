@@ -20,6 +20,9 @@ struct Command {
 const std::vector<Command>& Commands();
 
 int DemoMain(const Args& args);
+int RunMain(const Args& args);
+int SweepMain(const Args& args);
+int ValidateMain(const Args& args);
 int PartitionForMain(const Args& args);
 int CoordinatorForMain(const Args& args);
 int AssignMain(const Args& args);

@@ -9,6 +9,9 @@ namespace ksim::cli {
 
 const std::vector<Command>& Commands() {
   static const std::vector<Command> commands = {
+      {"run", "run a scenario file and check the history", RunMain},
+      {"sweep", "run a scenario over many seeds / parameter grids in parallel", SweepMain},
+      {"validate", "check a scenario file without running it", ValidateMain},
       {"demo", "run a small kernel demo: nodes exchanging messages through crashes", DemoMain},
       {"partition-for", "print the partition Kafka's default partitioner picks for keys",
        PartitionForMain},

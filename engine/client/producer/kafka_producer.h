@@ -1,0 +1,137 @@
+// The producer client (Kafka's KafkaProducer): send() runs interceptors, waits for topic
+// metadata, picks the partition, and appends to the RecordAccumulator; a sender fiber drains
+// sendable batches into Produce requests to each partition's leader, at most
+// max.in.flight.requests.per.connection per broker, retrying retriable errors with backoff
+// until delivery.timeout.ms. With enable.idempotence (the default) it obtains a producer id
+// and numbers batches per partition so brokers drop duplicates of retries and keep order.
+#ifndef KSIM_ENGINE_CLIENT_PRODUCER_KAFKA_PRODUCER_H_
+#define KSIM_ENGINE_CLIENT_PRODUCER_KAFKA_PRODUCER_H_
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/client/client_metadata.h"
+#include "engine/client/producer/compression.h"
+#include "engine/client/producer/record_accumulator.h"
+#include "engine/config/config_def.h"
+#include "engine/protocol/messages.h"
+#include "engine/rpc/rpc_client.h"
+#include "engine/runtime/runtime.h"
+#include "engine/runtime/sync.h"
+
+namespace ksim {
+
+class Partitioner;
+
+struct RecordMetadata {
+  TopicPartition tp;
+  int64_t offset = -1;  // -1 with acks=0
+  int64_t timestamp_ms = -1;
+};
+
+// A record as the simulator's workloads send it: payload bytes are synthetic (sizes only), and
+// `record_id` identifies it in the history.
+struct SimRecord {
+  std::string topic;
+  std::optional<int32_t> partition;
+  std::optional<std::string> key;  // serialized key bytes
+  int32_t value_size_bytes = 0;
+  int64_t timestamp_ms = -1;  // -1: now
+  uint64_t record_id = 0;
+};
+
+// Hooks for the simulator's history recorder.
+class ProducerObserver {
+ public:
+  virtual ~ProducerObserver() = default;
+  virtual void OnSend(const std::string& client_id, const SimRecord& r) = 0;
+  virtual void OnComplete(const std::string& client_id, const SimRecord& r,
+                          const SendResult& result, bool acks_zero) = 0;
+};
+
+class KafkaProducer {
+ public:
+  // `config` is validated against ProducerConfigDef().
+  KafkaProducer(Runtime& rt, Config config, std::vector<NodeId> bootstrap, std::string client_id);
+  ~KafkaProducer();
+  KafkaProducer(const KafkaProducer&) = delete;
+  KafkaProducer& operator=(const KafkaProducer&) = delete;
+
+  void set_observer(ProducerObserver* o) { observer_ = o; }
+  // Replaces the partitioner chosen by partitioner.class (tests).
+  void set_partitioner(std::unique_ptr<Partitioner> p);
+
+  // Asynchronous send; the future completes with the record's metadata or error. Blocks only
+  // for metadata and buffer space (max.block.ms).
+  Future<SendResult> Send(SimRecord record);
+  void Send(SimRecord record, SendCallback callback);
+  // Makes every buffered record sendable now and blocks until all have completed.
+  void Flush();
+  // Stops accepting records, sends what is buffered for up to `timeout`, then fails the rest.
+  // Close(0) fails everything buffered immediately.
+  void Close(DurationNs timeout);
+
+  const std::string& client_id() const { return client_id_; }
+  int64_t records_sent() const { return records_sent_; }
+  int64_t records_acked() const { return records_acked_; }
+  int64_t records_failed() const { return records_failed_; }
+  int64_t requests_sent() const { return requests_sent_; }
+  int64_t retries() const { return retries_; }
+
+ private:
+  struct NodeState {
+    std::unique_ptr<RpcClient> client;
+    int in_flight = 0;
+  };
+  void SenderLoop(std::shared_ptr<bool> alive);
+  void SendReady(TimeNs now, TimeNs* next_wakeup);
+  void SendRequest(NodeId node, std::vector<std::unique_ptr<ProducerBatch>> batches);
+  void HandleResult(std::unique_ptr<ProducerBatch> batch, Error error, int64_t base_offset,
+                    const std::string& message);
+  void Complete(ProducerBatch& batch, const SendResult& first_result, int64_t base_offset);
+  void FailBatch(ProducerBatch& batch, const absl::Status& status);
+  bool EnsureProducerId();
+  BatchPtr ToRecordBatch(const ProducerBatch& b) const;
+
+  Runtime& rt_;
+  Config config_;
+  std::string client_id_;
+  ClientMetadata metadata_;
+  RecordAccumulator accumulator_;
+  std::unique_ptr<Partitioner> partitioner_;
+  ProducerObserver* observer_ = nullptr;
+  Rng rng_;
+  int16_t acks_;
+  bool idempotent_;
+  int32_t max_in_flight_;
+  int32_t retries_max_;
+  DurationNs request_timeout_ns_;
+  DurationNs delivery_timeout_ns_;
+  DurationNs max_block_ns_;
+  int32_t max_request_size_;
+  Codec codec_;
+  std::map<NodeId, NodeState> nodes_;
+  std::map<TopicPartition, int32_t> next_sequence_;
+  std::map<TopicPartition, int32_t> in_flight_per_partition_;
+  int64_t producer_id_ = -1;
+  int16_t producer_epoch_ = -1;
+  Event wakeup_;
+  WaitList completions_;
+  int64_t incomplete_batches_ = 0;
+  bool closing_ = false;
+  bool closed_ = false;
+  std::shared_ptr<bool> alive_;
+  int64_t records_sent_ = 0;
+  int64_t records_acked_ = 0;
+  int64_t records_failed_ = 0;
+  int64_t requests_sent_ = 0;
+  int64_t retries_ = 0;
+  std::map<uint64_t, SimRecord> pending_records_;  // for observer callbacks, by record id
+};
+
+}  // namespace ksim
+
+#endif  // KSIM_ENGINE_CLIENT_PRODUCER_KAFKA_PRODUCER_H_

@@ -1,0 +1,63 @@
+// Everything a run produced: throughput and latency figures, counts, faults applied, check
+// results, per-second time series and the trace hash. Reports (console, JSON, CSV) read it.
+#ifndef KSIM_SIM_CLUSTER_RUN_RESULT_H_
+#define KSIM_SIM_CLUSTER_RUN_RESULT_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sim/check/checkers.h"
+#include "sim/kernel/trace.h"
+#include "sim/metrics/histogram.h"
+
+namespace ksim {
+
+struct SecondStats {
+  int64_t second = 0;
+  int64_t sent = 0;
+  int64_t acked = 0;
+  int64_t failed = 0;
+  int64_t consumed = 0;
+  int64_t acked_bytes = 0;
+  Histogram produce_latency_ns;
+};
+
+struct AppliedFault {
+  TimeNs time = 0;
+  std::string description;
+};
+
+struct RunResult {
+  std::string scenario;
+  std::string file;
+  uint64_t seed = 0;
+  TimeNs workload_ns = 0;      // how long producers ran
+  TimeNs simulated_ns = 0;     // including settle and final read
+  int64_t records_sent = 0;
+  int64_t records_acked = 0;
+  int64_t records_failed = 0;
+  int64_t records_consumed = 0;
+  int64_t bytes_acked = 0;
+  int64_t produce_requests = 0;
+  int64_t producer_retries = 0;
+  Histogram produce_latency_ns;     // send() to ack, acknowledged records
+  Histogram end_to_end_latency_ns;  // send() to first poll
+  std::map<std::string, int64_t> errors;  // failure reason -> count
+  std::vector<AppliedFault> faults;
+  std::vector<CheckResult> checks;
+  std::vector<SecondStats> per_second;
+  std::vector<TraceEvent> timeline;  // elections, ISR changes, faults, rebalances
+  std::string trace_hash;
+  uint64_t events = 0;
+  bool all_checks_passed() const {
+    for (const CheckResult& c : checks) {
+      if (c.status == CheckStatus::kFail) return false;
+    }
+    return true;
+  }
+};
+
+}  // namespace ksim
+
+#endif  // KSIM_SIM_CLUSTER_RUN_RESULT_H_

@@ -1,0 +1,158 @@
+#include "sim/cluster/workload.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "engine/config/config_def.h"
+#include "engine/runtime/check.h"
+#include "sim/cluster/cluster.h"
+
+namespace ksim {
+
+Workload::Workload(Cluster& cluster, const Scenario& sc) : cluster_(cluster), sc_(sc) {
+  for (const ProducerSpec& p : sc_.producers) {
+    for (int i = 1; i <= p.count; ++i) {
+      Instance inst;
+      inst.name = absl::StrCat(p.name, "-", i);
+      inst.spec = &p;
+      inst.node = cluster_.AddClientNode(inst.name);
+      producers_.push_back(inst);
+    }
+  }
+}
+
+void Workload::Start(Event* ready, TimeNs stop) {
+  for (const Instance& inst : producers_) {
+    ++running_producers_;
+    cluster_.kernel().Spawn(inst.node, "workload", [this, inst, ready, stop] {
+      RunProducer(inst, ready, stop);
+    });
+  }
+}
+
+void Workload::Stop(DurationNs close_timeout) {
+  stopping_ = true;
+  close_timeout_ns_ = close_timeout;
+}
+
+std::optional<std::string> Workload::NextKey(const KeySpec& k, Rng& rng, int64_t* sequential) {
+  if (k.kind == "none") return std::nullopt;
+  if (k.kind == "fixed") return k.fixed;
+  int64_t n;
+  if (k.kind == "uniform") {
+    n = static_cast<int64_t>(rng.Uniform(static_cast<uint64_t>(k.n)));
+  } else if (k.kind == "sequential") {
+    n = (*sequential)++ % k.n;
+  } else {
+    // Zipf by inverse transform over a continuous approximation (rank 0 most popular).
+    const double u = rng.NextDouble();
+    const double s = k.s;
+    double rank;
+    if (std::abs(s - 1.0) < 1e-9) {
+      rank = std::exp(u * std::log(static_cast<double>(k.n) + 1)) - 1;
+    } else {
+      const double hi = std::pow(static_cast<double>(k.n) + 1, 1 - s);
+      rank = std::pow(u * (hi - 1) + 1, 1 / (1 - s)) - 1;
+    }
+    n = std::min<int64_t>(k.n - 1, static_cast<int64_t>(rank));
+  }
+  return absl::StrCat("key-", n);
+}
+
+void Workload::RunProducer(const Instance& inst, Event* ready, TimeNs stop) {
+  Host& host = cluster_.HostOf(inst.node);
+  const ProducerSpec& spec = *inst.spec;
+  ready->Wait(kForever);
+  if (spec.start_ns > host.Now()) host.SleepUntil(spec.start_ns);
+  const TimeNs end = spec.stop_ns ? std::min(*spec.stop_ns, stop) : stop;
+  ConfigMap cfg = spec.config;
+  cfg["client.id"] = inst.name;
+  auto config = Config::Make(ProducerConfigDef(), cfg);
+  KSIM_CHECK_MSG(config.ok(), "producer config validated at load time");
+  KafkaProducer producer(host, *config, cluster_.BootstrapNodes(), inst.name);
+  producer.set_observer(this);
+  Rng rng = host.NewRng("workload");
+  int64_t sequential = 0;
+  int64_t sent = 0;
+  // Records are due at a steady rate; the fiber wakes at most every 100 us and sends all
+  // records due by then, so high rates do not cost one wake-up per record.
+  const double interval_ns = spec.rate_per_second > 0 ? 1e9 / spec.rate_per_second : 0;
+  const TimeNs start = host.Now();
+  while (!stopping_ && host.Now() < end && (spec.records < 0 || sent < spec.records)) {
+    const int64_t due =
+        interval_ns > 0
+            ? static_cast<int64_t>(static_cast<double>(host.Now() - start) / interval_ns) + 1
+            : sent + 1;
+    while (sent < due && !stopping_ && (spec.records < 0 || sent < spec.records)) {
+      SimRecord r;
+      r.topic = spec.topic;
+      r.key = NextKey(spec.key, rng, &sequential);
+      r.value_size_bytes = static_cast<int32_t>(
+          spec.value_size.min_bytes == spec.value_size.max_bytes
+              ? spec.value_size.min_bytes
+              : rng.Range(spec.value_size.min_bytes, spec.value_size.max_bytes));
+      r.record_id = next_record_id_++;
+      producer.Send(std::move(r), nullptr);
+      ++sent;
+    }
+    if (interval_ns > 0) {
+      const TimeNs next = start + static_cast<TimeNs>(static_cast<double>(due) * interval_ns);
+      host.SleepUntil(std::max(next, host.Now() + 100 * kMicrosecond));
+    }
+  }
+  producer.Close(close_timeout_ns_);
+  --running_producers_;
+}
+
+void Workload::OnSend(const std::string& client_id, const SimRecord& r) {
+  History& h = cluster_.history();
+  const TimeNs now = cluster_.kernel().Now();
+  h.sends.push_back(SendOp{now, client_id, r.record_id, r.topic});
+  send_time_[r.record_id] = now;
+  RunResult& res = cluster_.result();
+  ++res.records_sent;
+  const int64_t second = now / kSecond;
+  if (res.per_second.size() <= static_cast<size_t>(second)) res.per_second.resize(second + 1);
+  res.per_second[second].second = second;
+  ++res.per_second[second].sent;
+}
+
+void Workload::OnComplete(const std::string& client_id, const SimRecord& r,
+                          const SendResult& result, bool acks_zero) {
+  History& h = cluster_.history();
+  RunResult& res = cluster_.result();
+  const TimeNs now = cluster_.kernel().Now();
+  AckOp a;
+  a.time = now;
+  a.producer = client_id;
+  a.record = r.record_id;
+  a.acks_zero = acks_zero;
+  const int64_t second = now / kSecond;
+  if (res.per_second.size() <= static_cast<size_t>(second)) res.per_second.resize(second + 1);
+  SecondStats& ss = res.per_second[second];
+  ss.second = second;
+  if (result.ok()) {
+    a.tp = result->tp;
+    a.offset = result->offset;
+    ++res.records_acked;
+    res.bytes_acked += r.value_size_bytes + (r.key ? static_cast<int64_t>(r.key->size()) : 0);
+    ++ss.acked;
+    ss.acked_bytes += r.value_size_bytes;
+    auto it = send_time_.find(r.record_id);
+    if (it != send_time_.end()) {
+      res.produce_latency_ns.Record(now - it->second);
+      ss.produce_latency_ns.Record(now - it->second);
+    }
+  } else {
+    a.error = Error::kUnknownServerError;
+    a.error_message = std::string(result.status().message());
+    ++res.records_failed;
+    ++ss.failed;
+    std::string reason = a.error_message.substr(0, a.error_message.find(':'));
+    ++res.errors[reason.empty() ? "unknown" : reason];
+  }
+  send_time_.erase(r.record_id);
+  h.acks.push_back(std::move(a));
+}
+
+}  // namespace ksim

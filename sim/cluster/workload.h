@@ -1,0 +1,58 @@
+// The client side of a scenario: producer instances on their own client hosts sending
+// records at the configured rate with the configured keys and sizes, and the history
+// recorder that notes every send and completion (and, later, every poll and commit).
+#ifndef KSIM_SIM_CLUSTER_WORKLOAD_H_
+#define KSIM_SIM_CLUSTER_WORKLOAD_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/client/producer/kafka_producer.h"
+#include "engine/runtime/sync.h"
+#include "sim/check/history.h"
+#include "sim/cluster/run_result.h"
+#include "sim/scenario/scenario.h"
+
+namespace ksim {
+
+class Cluster;
+
+class Workload final : public ProducerObserver {
+ public:
+  Workload(Cluster& cluster, const Scenario& sc);
+
+  // Starts every producer once `ready` is set (topics exist), until `stop` virtual time.
+  void Start(Event* ready, TimeNs stop);
+  // Asks producers to stop sending and close (flushing for up to `close_timeout`).
+  void Stop(DurationNs close_timeout);
+  bool producers_done() const { return running_producers_ == 0; }
+
+  // ProducerObserver.
+  void OnSend(const std::string& client_id, const SimRecord& r) override;
+  void OnComplete(const std::string& client_id, const SimRecord& r, const SendResult& result,
+                  bool acks_zero) override;
+
+ private:
+  struct Instance {
+    std::string name;
+    const ProducerSpec* spec = nullptr;
+    NodeId node = kNoNode;
+  };
+  void RunProducer(const Instance& inst, Event* ready, TimeNs stop);
+  std::optional<std::string> NextKey(const KeySpec& k, Rng& rng, int64_t* sequential);
+
+  Cluster& cluster_;
+  const Scenario& sc_;
+  std::vector<Instance> producers_;
+  std::map<uint64_t, TimeNs> send_time_;
+  uint64_t next_record_id_ = 1;
+  bool stopping_ = false;
+  DurationNs close_timeout_ns_ = 30 * kSecond;
+  int running_producers_ = 0;
+};
+
+}  // namespace ksim
+
+#endif  // KSIM_SIM_CLUSTER_WORKLOAD_H_
