@@ -300,7 +300,10 @@ void Broker::Unfollow(const TopicPartition& tp) {
   auto f = fetchers_.find(it->second);
   if (f != fetchers_.end()) {
     f->second->Remove(tp);
-    if (f->second->empty()) fetchers_.erase(f);
+    if (f->second->empty()) {
+      f->second->Stop();  // the fiber owns the shared state it uses
+      fetchers_.erase(f);
+    }
   }
   following_.erase(it);
 }
@@ -368,7 +371,9 @@ void Broker::IsrLoop() {
       if (!r.ok()) continue;
       resp = *r;
     }
-    if (resp == nullptr || resp->api() != ApiKey::kAlterPartition) continue;
+    if (resp == nullptr || resp->api() != ApiKey::kAlterPartition || IsErrorResponse(*resp)) {
+      continue;
+    }
     const auto& ar = static_cast<const AlterPartitionResponse&>(*resp);
     for (const auto& [tp, pr] : ar.partitions) {
       Partition* p = FindPartition(tp);

@@ -355,6 +355,9 @@ absl::Status Partition::ApplyFetchedData(const FetchPartitionResponse& response)
   }
   for (const BatchPtr& b : response.batches) {
     if (b->last_offset() < log_->log_end_offset()) continue;  // already have it
+    // Only the batch that starts exactly at our end fits; anything else means our log changed
+    // under this response (a truncation): drop the rest and fetch again.
+    if (b->base_offset() != log_->log_end_offset()) break;
     if (absl::Status s = log_->AppendAsFollower(b); !s.ok()) return s;
     producers_.Record(b->producer_id(), b->producer_epoch(),
                       BatchSequence{b->base_sequence(), b->last_sequence(), b->base_offset(),

@@ -81,7 +81,9 @@ Controller::Controller(Broker& broker, ControllerConfig config, int32_t epoch)
       epoch_(epoch), rng_(broker.runtime().NewRng("controller")),
       alive_(std::make_shared<bool>(true)) {}
 
-Controller::~Controller() {
+Controller::~Controller() { Stop(); }
+
+void Controller::Stop() {
   *alive_ = false;
   events_.Close();
   for (auto& [b, ch] : channels_) ch->queue.Close();
@@ -289,10 +291,10 @@ void Controller::SendTo(BrokerId b, std::shared_ptr<Request> r) {
   if (live == live_.end()) return;
   auto& ch = channels_[b];
   if (ch == nullptr) {
-    ch = std::make_unique<BrokerChannel>();
+    ch = std::make_shared<BrokerChannel>();
     ch->client = std::make_unique<RpcClient>(rt_, live->second.node,
                                              absl::StrCat("controller-", broker_.id()));
-    BrokerChannel* raw = ch.get();
+    std::shared_ptr<BrokerChannel> raw = ch;
     auto alive = alive_;
     rt_.Spawn(absl::StrCat("controller->", b), [this, raw, alive] {
       for (;;) {
@@ -606,15 +608,15 @@ std::string Controller::DescribeTopics() const {
 ControllerElector::ControllerElector(Broker& broker, ControllerConfig config)
     : broker_(broker), config_(config) {}
 
-ControllerElector::~ControllerElector() {
-  broker_.set_controller_handler(nullptr);
-  controller_.reset();
-}
+ControllerElector::~ControllerElector() { broker_.set_controller_handler(nullptr); }
 
 void ControllerElector::Start() {
   // A new session: whatever we led before is gone with the old session's ephemeral znode.
   broker_.set_controller_handler(nullptr);
-  controller_.reset();
+  if (controller_ != nullptr) {
+    controller_->Stop();
+    retired_.push_back(std::move(controller_));
+  }
   if (!listening_) {
     listening_ = true;
     broker_.AddWatchListener([this](const WatchEvent& e) {

@@ -48,6 +48,8 @@ class Controller {
   Controller(Broker& broker, ControllerConfig config, int32_t epoch);
   ~Controller();
   void Start();
+  // Stops reacting to anything; the object stays valid for fibers still inside it.
+  void Stop();
   // Serves controller-only requests; nullptr for others.
   std::shared_ptr<Response> Handle(const RequestPtr& request);
   void OnWatch(const WatchEvent& e);
@@ -95,7 +97,7 @@ class Controller {
   std::map<BrokerId, BrokerInfo> live_;
   std::map<std::string, TopicInfo> topics_;
   std::map<TopicPartition, PartitionInfo> partitions_;
-  std::map<BrokerId, std::unique_ptr<BrokerChannel>> channels_;
+  std::map<BrokerId, std::shared_ptr<BrokerChannel>> channels_;
   ksim::Channel<std::function<void()>> events_;
   std::shared_ptr<bool> alive_;
 };
@@ -114,6 +116,9 @@ class ControllerElector {
   Broker& broker_;
   ControllerConfig config_;
   std::unique_ptr<Controller> controller_;
+  // Controllers of earlier sessions: stopped, kept until the node dies because their fibers
+  // may still be returning from blocking calls into them.
+  std::vector<std::unique_ptr<Controller>> retired_;
   bool listening_ = false;
 };
 

@@ -136,6 +136,7 @@ absl::Status PartitionLog::Write(const BatchPtr& batch, int64_t now_ms) {
 absl::StatusOr<LogAppendInfo> PartitionLog::AppendAsLeader(const BatchPtr& batch,
                                                            int32_t leader_epoch, int64_t now_ms) {
   KSIM_CHECK(batch->record_count() > 0);
+  MutexLock lock(write_mu_);
   const int64_t first = log_end_offset_;
   BatchPtr placed = batch->WithBaseOffset(first, leader_epoch);
   if (leader_epoch >= 0 && leader_epoch > epochs_.LatestEpoch()) AssignEpoch(leader_epoch, first);
@@ -144,6 +145,10 @@ absl::StatusOr<LogAppendInfo> PartitionLog::AppendAsLeader(const BatchPtr& batch
 }
 
 absl::Status PartitionLog::AppendAsFollower(const BatchPtr& batch) {
+  MutexLock lock(write_mu_);
+  if (batch->base_offset() != log_end_offset_) {
+    return absl::FailedPreconditionError("the log end moved while waiting to append");
+  }
   KSIM_CHECK_MSG(batch->base_offset() == log_end_offset_,
                  absl::StrCat(dir_, ": follower append at ", batch->base_offset(), " but LEO is ",
                               log_end_offset_));
@@ -207,6 +212,7 @@ void PartitionLog::AssignEpoch(int32_t epoch, int64_t start_offset) {
 }
 
 void PartitionLog::TruncateTo(int64_t offset) {
+  MutexLock lock(write_mu_);
   if (offset >= log_end_offset_) return;
   KSIM_CHECK(offset >= 0);
   offset = std::max(offset, log_start_offset_);

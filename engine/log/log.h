@@ -23,6 +23,7 @@
 #include "engine/log/leader_epoch_cache.h"
 #include "engine/log/record_batch.h"
 #include "engine/runtime/runtime.h"
+#include "engine/runtime/sync.h"
 
 namespace ksim {
 
@@ -113,6 +114,9 @@ class PartitionLog {
   int64_t log_start_offset_ = 0;
   int64_t log_end_offset_ = 0;
   int64_t high_watermark_ = 0;
+  // Appends block on the disk; this keeps two appends (or an append and a truncation) from
+  // interleaving and assigning the same offsets, like the lock on Kafka's UnifiedLog.
+  Mutex write_mu_;
   int64_t unflushed_messages_ = 0;
   int64_t last_flush_ms_ = 0;
 };

@@ -5,13 +5,17 @@
 
 namespace ksim {
 
+ReplicaFetcher::Shared::Shared(Runtime& r, const BrokerSettings& s, NodeId node,
+                               PartitionLookup l)
+    : rt(r), settings(s), lookup(std::move(l)),
+      client(r, node, absl::StrCat("replica-fetcher-", s.broker_id)) {}
+
 ReplicaFetcher::ReplicaFetcher(Runtime& rt, const BrokerSettings& settings, BrokerId leader,
                                NodeId leader_node, PartitionLookup lookup)
-    : rt_(rt), settings_(settings), leader_(leader), lookup_(std::move(lookup)),
-      client_(rt, leader_node, absl::StrCat("replica-fetcher-", settings.broker_id)),
-      state_(std::make_shared<Shared>()) {
+    : leader_(leader),
+      state_(std::make_shared<Shared>(rt, settings, leader_node, std::move(lookup))) {
   auto state = state_;
-  rt_.Spawn(absl::StrCat("fetcher->", leader), [this, state] { Loop(state); });
+  rt.Spawn(absl::StrCat("fetcher->", leader), [state] { Loop(state); });
 }
 
 ReplicaFetcher::~ReplicaFetcher() {
@@ -27,7 +31,6 @@ void ReplicaFetcher::Add(const TopicPartition& tp) {
 void ReplicaFetcher::Remove(const TopicPartition& tp) { state_->partitions.erase(tp); }
 
 void ReplicaFetcher::Loop(std::shared_ptr<Shared> state) {
-  // `this` is valid while !state->stopped: the destructor sets it before freeing.
   while (!state->stopped) {
     if (state->partitions.empty()) {
       state->wakeup = Event();
@@ -36,18 +39,20 @@ void ReplicaFetcher::Loop(std::shared_ptr<Shared> state) {
     }
     Truncate(*state);
     if (state->stopped) return;
-    if (!FetchOnce(*state) && !state->stopped) rt_.Sleep(settings_.replica_fetch_backoff_ns);
+    if (!FetchOnce(*state) && !state->stopped) {
+      state->rt.Sleep(state->settings.replica_fetch_backoff_ns);
+    }
   }
 }
 
 void ReplicaFetcher::Truncate(Shared& state) {
   auto req = std::make_shared<OffsetsForLeaderEpochRequest>();
-  req->replica_id = settings_.broker_id;
+  req->replica_id = state.settings.broker_id;
   for (auto& [tp, fs] : state.partitions) {
     if (!fs.needs_truncation) continue;
-    Partition* p = lookup_(tp);
+    Partition* p = state.lookup(tp);
     if (p == nullptr) continue;
-    if (settings_.truncation == TruncationRule::kHighWatermark) {
+    if (state.settings.truncation == TruncationRule::kHighWatermark) {
       p->TruncateForNewLeader(std::nullopt);
       fs.needs_truncation = false;
       continue;
@@ -55,12 +60,12 @@ void ReplicaFetcher::Truncate(Shared& state) {
     req->partitions[tp] = {p->leader_epoch(), p->latest_epoch()};
   }
   if (req->partitions.empty()) return;
-  auto resp = client_.Call(req, DeadlineAfter(rt_.Now(), 30 * kSecond));
+  auto resp = state.client.Call(req, DeadlineAfter(state.rt.Now(), 30 * kSecond));
   if (state.stopped || !resp.ok()) return;
   const auto& r = static_cast<const OffsetsForLeaderEpochResponse&>(**resp);
   for (const auto& [tp, answer] : r.partitions) {
     auto it = state.partitions.find(tp);
-    Partition* p = lookup_(tp);
+    Partition* p = state.lookup(tp);
     if (it == state.partitions.end() || p == nullptr || answer.error != Error::kNone) continue;
     if (p->latest_epoch() < 0) {
       // An empty epoch cache (a fresh replica) has nothing to truncate by epoch.
@@ -74,30 +79,38 @@ void ReplicaFetcher::Truncate(Shared& state) {
 
 bool ReplicaFetcher::FetchOnce(Shared& state) {
   auto req = std::make_shared<FetchRequest>();
-  req->replica_id = settings_.broker_id;
-  req->max_wait_ms = settings_.replica_fetch_wait_max_ms;
-  req->min_bytes = settings_.replica_fetch_min_bytes;
-  req->max_bytes = settings_.replica_fetch_response_max_bytes;
+  req->replica_id = state.settings.broker_id;
+  req->max_wait_ms = state.settings.replica_fetch_wait_max_ms;
+  req->min_bytes = state.settings.replica_fetch_min_bytes;
+  req->max_bytes = state.settings.replica_fetch_response_max_bytes;
   for (const auto& [tp, fs] : state.partitions) {
     if (fs.needs_truncation) continue;
-    Partition* p = lookup_(tp);
+    Partition* p = state.lookup(tp);
     if (p == nullptr || p->is_leader()) continue;
     FetchPartition fp;
     fp.current_leader_epoch = p->leader_epoch();
     fp.fetch_offset = p->log_end_offset();
     fp.last_fetched_epoch = p->latest_epoch();
-    fp.partition_max_bytes = settings_.replica_fetch_max_bytes;
+    fp.partition_max_bytes = state.settings.replica_fetch_max_bytes;
     req->partitions[tp] = fp;
   }
   if (req->partitions.empty()) return true;
-  auto resp = client_.Call(req, DeadlineAfter(rt_.Now(), 30 * kSecond));
+  auto resp = state.client.Call(req, DeadlineAfter(state.rt.Now(), 30 * kSecond));
   if (state.stopped) return true;
   if (!resp.ok()) return false;
   const auto& r = static_cast<const FetchResponse&>(**resp);
   bool all_ok = true;
   for (const auto& [tp, pr] : r.partitions) {
-    Partition* p = lookup_(tp);
+    Partition* p = state.lookup(tp);
     if (p == nullptr || p->is_leader() || state.partitions.count(tp) == 0) continue;
+    // A response for a log that changed meanwhile (truncated, or re-followed after a new
+    // LeaderAndIsr) is stale: drop it and fetch again from the current end.
+    auto sent = req->partitions.find(tp);
+    if (sent == req->partitions.end() || sent->second.fetch_offset != p->log_end_offset() ||
+        sent->second.current_leader_epoch != p->leader_epoch() ||
+        state.partitions[tp].needs_truncation) {
+      continue;
+    }
     switch (pr.error) {
       case Error::kNone:
         if (!p->ApplyFetchedData(pr).ok()) all_ok = false;

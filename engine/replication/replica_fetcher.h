@@ -27,26 +27,34 @@ class ReplicaFetcher {
   void Add(const TopicPartition& tp);
   void Remove(const TopicPartition& tp);
   bool empty() const { return state_->partitions.empty(); }
+  // Ends the fiber at its next step; the object may be dropped right after.
+  void Stop() {
+    state_->stopped = true;
+    state_->wakeup.Set();
+  }
   BrokerId leader() const { return leader_; }
 
  private:
   struct FetchState {
     bool needs_truncation = true;
   };
+  // Everything the fetcher fiber uses, kept alive by the fiber itself: a fetcher removed while
+  // its request is in flight must not leave the fiber inside a destroyed object.
   struct Shared {
+    Shared(Runtime& rt, const BrokerSettings& s, NodeId node, PartitionLookup l);
+    Runtime& rt;
+    const BrokerSettings& settings;
+    PartitionLookup lookup;
+    RpcClient client;
     std::map<TopicPartition, FetchState> partitions;
     Event wakeup;  // reset per loop; set when partitions are added
     bool stopped = false;
   };
-  void Loop(std::shared_ptr<Shared> state);
-  void Truncate(Shared& state);
-  bool FetchOnce(Shared& state);
+  static void Loop(std::shared_ptr<Shared> state);
+  static void Truncate(Shared& state);
+  static bool FetchOnce(Shared& state);
 
-  Runtime& rt_;
-  const BrokerSettings& settings_;
   BrokerId leader_;
-  PartitionLookup lookup_;
-  RpcClient client_;
   std::shared_ptr<Shared> state_;
 };
 

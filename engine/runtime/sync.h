@@ -27,6 +27,7 @@ class WaitList {
   }
   // Wakes the longest-waiting live fiber. Returns whether one was woken.
   bool NotifyOne() {
+    if (waiters_.empty()) return false;
     Scheduler& s = Scheduler::Current();
     while (!waiters_.empty()) {
       WaitTicket t = waiters_.front();

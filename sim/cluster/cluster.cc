@@ -73,9 +73,10 @@ Cluster::Cluster(const Scenario& scenario) : sc_(scenario) {
 }
 
 Cluster::~Cluster() {
-  // Fibers reference hosts, brokers and the workload: unwind them before those go.
-  workload_.reset();
+  // Fibers reference hosts, brokers and the workload: unwind them (the kernel's destructor)
+  // before any of those go; connection ends that outlive it must not call into it.
   kernel_.reset();
+  net_->Shutdown();
 }
 
 NodeId Cluster::AddClientNode(const std::string& name) {

@@ -69,7 +69,9 @@ void Workload::RunProducer(const Instance& inst, Event* ready, TimeNs stop) {
   cfg["client.id"] = inst.name;
   auto config = Config::Make(ProducerConfigDef(), cfg);
   KSIM_CHECK_MSG(config.ok(), "producer config validated at load time");
-  KafkaProducer producer(host, *config, cluster_.BootstrapNodes(), inst.name);
+  auto owned = std::make_shared<KafkaProducer>(host, *config, cluster_.BootstrapNodes(), inst.name);
+  producer_objects_.push_back(owned);
+  KafkaProducer& producer = *owned;
   producer.set_observer(this);
   Rng rng = host.NewRng("workload");
   int64_t sequential = 0;

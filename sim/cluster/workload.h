@@ -47,6 +47,8 @@ class Workload final : public ProducerObserver {
   const Scenario& sc_;
   std::vector<Instance> producers_;
   std::map<uint64_t, TimeNs> send_time_;
+  // Clients stay alive until the simulation is torn down: their fibers may still be inside.
+  std::vector<std::shared_ptr<KafkaProducer>> producer_objects_;
   uint64_t next_record_id_ = 1;
   bool stopping_ = false;
   DurationNs close_timeout_ns_ = 30 * kSecond;

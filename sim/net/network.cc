@@ -47,6 +47,7 @@ class NetEndpoint final : public Connection {
   void Close() override {
     if (closed_) return;
     closed_ = true;
+    if (net_.shut_down_) return;
     c_->to[side_].waiters.NotifyAll();
     if (!c_->to[1 - side_].reset) net_.SendFin(c_, 1 - side_);
   }

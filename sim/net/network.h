@@ -69,6 +69,8 @@ class Network {
   void ThrottleNic(NodeId node, double factor);
 
   bool Blocked(NodeId from, NodeId to) const;
+  // After the kernel is gone: connection ends destroyed later do nothing.
+  void Shutdown() { shut_down_ = true; }
   // One-way delay a message would get now (latency + extra + one jitter draw).
   DurationNs DrawDelay(NodeId from, NodeId to);
   const NetStats& stats(NodeId node) const { return nodes_.at(node).stats; }
@@ -124,6 +126,7 @@ class Network {
   int64_t next_delay_ = 0;
   uint64_t next_conn_ = 0;
   std::map<uint64_t, std::weak_ptr<Conn>> conns_;
+  bool shut_down_ = false;
 };
 
 }  // namespace ksim
