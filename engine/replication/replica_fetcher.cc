@@ -48,13 +48,19 @@ void ReplicaFetcher::Loop(std::shared_ptr<Shared> state) {
 void ReplicaFetcher::Truncate(Shared& state) {
   auto req = std::make_shared<OffsetsForLeaderEpochRequest>();
   req->replica_id = state.settings.broker_id;
-  for (auto& [tp, fs] : state.partitions) {
-    if (!fs.needs_truncation) continue;
+  // Truncation may block (the log's write lock), and the partition set may change meanwhile:
+  // walk a copy of the keys and look each one up again.
+  std::vector<TopicPartition> tps;
+  for (const auto& [tp, fs] : state.partitions) {
+    if (fs.needs_truncation) tps.push_back(tp);
+  }
+  for (const TopicPartition& tp : tps) {
     Partition* p = state.lookup(tp);
-    if (p == nullptr) continue;
+    if (p == nullptr || state.partitions.count(tp) == 0) continue;
     if (state.settings.truncation == TruncationRule::kHighWatermark) {
       p->TruncateForNewLeader(std::nullopt);
-      fs.needs_truncation = false;
+      auto it = state.partitions.find(tp);
+      if (it != state.partitions.end()) it->second.needs_truncation = false;
       continue;
     }
     req->partitions[tp] = {p->leader_epoch(), p->latest_epoch()};
@@ -64,16 +70,14 @@ void ReplicaFetcher::Truncate(Shared& state) {
   if (state.stopped || !resp.ok()) return;
   const auto& r = static_cast<const OffsetsForLeaderEpochResponse&>(**resp);
   for (const auto& [tp, answer] : r.partitions) {
-    auto it = state.partitions.find(tp);
     Partition* p = state.lookup(tp);
-    if (it == state.partitions.end() || p == nullptr || answer.error != Error::kNone) continue;
-    if (p->latest_epoch() < 0) {
-      // An empty epoch cache (a fresh replica) has nothing to truncate by epoch.
-      it->second.needs_truncation = false;
-      continue;
+    if (state.partitions.count(tp) == 0 || p == nullptr || answer.error != Error::kNone) continue;
+    // An empty epoch cache (a fresh replica) has nothing to truncate by epoch.
+    if (p->latest_epoch() >= 0) {
+      p->TruncateForNewLeader(EpochEndOffset{answer.leader_epoch, answer.end_offset});
     }
-    p->TruncateForNewLeader(EpochEndOffset{answer.leader_epoch, answer.end_offset});
-    it->second.needs_truncation = false;
+    auto it = state.partitions.find(tp);
+    if (it != state.partitions.end()) it->second.needs_truncation = false;
   }
 }
 
@@ -94,7 +98,9 @@ bool ReplicaFetcher::FetchOnce(Shared& state) {
     fp.partition_max_bytes = state.settings.replica_fetch_max_bytes;
     req->partitions[tp] = fp;
   }
-  if (req->partitions.empty()) return true;
+  // Nothing fetchable (all waiting for truncation or for the partition to appear): back off
+  // rather than spin.
+  if (req->partitions.empty()) return false;
   auto resp = state.client.Call(req, DeadlineAfter(state.rt.Now(), 30 * kSecond));
   if (state.stopped) return true;
   if (!resp.ok()) return false;

@@ -324,7 +324,8 @@ RunResult Cluster::Run(const ProgressFn& progress) {
   });
   faults_->Schedule(sc_.faults);
   if (sc_.nemesis.enabled) {
-    faults_->StartNemesis(sc_.nemesis, sc_.nemesis.stop_ns.value_or(sc_.duration_ns));
+    faults_->StartNemesis(sc_.nemesis, sc_.nemesis.stop_ns.value_or(sc_.duration_ns),
+                          &topics_ready);
   }
   workload_->Start(&topics_ready, sc_.duration_ns);
   const TimeNs end = sc_.duration_ns + sc_.settle_ns;

@@ -173,12 +173,13 @@ void FaultInjector::HealAll() {
   Log("heal all: network healed, crashed brokers restarted");
 }
 
-void FaultInjector::StartNemesis(const NemesisSpec& spec, TimeNs stop) {
-  kernel_.Spawn(kNoNode, "nemesis", [this, spec, stop] { NemesisLoop(spec, stop); });
+void FaultInjector::StartNemesis(const NemesisSpec& spec, TimeNs stop, Event* ready) {
+  kernel_.Spawn(kNoNode, "nemesis", [this, spec, stop, ready] { NemesisLoop(spec, stop, ready); });
 }
 
-void FaultInjector::NemesisLoop(NemesisSpec spec, TimeNs stop) {
+void FaultInjector::NemesisLoop(NemesisSpec spec, TimeNs stop, Event* ready) {
   Rng rng = kernel_.Stream("nemesis");
+  if (ready != nullptr) ready->Wait(kForever);
   if (spec.start_ns > kernel_.Now()) SleepUntil(spec.start_ns);
   std::vector<NodeId> brokers = target_.Brokers();
   for (;;) {

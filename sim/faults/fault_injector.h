@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sim/cluster/run_result.h"
+#include "engine/runtime/sync.h"
 #include "sim/kernel/kernel.h"
 #include "sim/net/network.h"
 #include "sim/scenario/scenario.h"
@@ -36,7 +37,8 @@ class FaultInjector {
   // Applies `faults` at their times (a simulator fiber); range faults heal at `to`.
   void Schedule(const std::vector<FaultSpec>& faults);
   // Random faults from the seed between nemesis.start and `stop`.
-  void StartNemesis(const NemesisSpec& nemesis, TimeNs stop);
+  // The nemesis waits for `ready` (topics created) before its first fault.
+  void StartNemesis(const NemesisSpec& nemesis, TimeNs stop, Event* ready);
   // Heals everything: partitions, delays, throttles, slow disks; restarts crashed brokers.
   void HealAll();
   int faults_applied() const { return applied_; }
@@ -47,7 +49,7 @@ class FaultInjector {
   std::vector<NodeId> Nodes(const std::vector<std::string>& names) const;
   std::vector<NodeId> Others(const std::vector<NodeId>& side) const;
   void Log(const std::string& what);
-  void NemesisLoop(NemesisSpec spec, TimeNs stop);
+  void NemesisLoop(NemesisSpec spec, TimeNs stop, Event* ready);
 
   Kernel& kernel_;
   FaultTarget& target_;
