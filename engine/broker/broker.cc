@@ -86,6 +86,7 @@ void Broker::Register() {
   }
   auto info = std::make_shared<BrokerInfoPayload>();
   info->info = BrokerInfo{settings_.broker_id, rt_.node(), rt_.node_name(), settings_.rack};
+  info->registration = metastore_->session();
   for (;;) {
     auto r = metastore_->Create(absl::StrCat("/brokers/ids/", settings_.broker_id), info,
                                 /*ephemeral=*/true);

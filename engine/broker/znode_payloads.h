@@ -18,6 +18,9 @@ namespace ksim {
 
 struct BrokerInfoPayload : Payload {
   BrokerInfo info;
+  // Unique per registration (the session id): a changed value means the broker restarted
+  // ("bounced") even if the controller never saw its znode missing.
+  int64_t registration = 0;
 };
 
 struct ControllerIdPayload : Payload {

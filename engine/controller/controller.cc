@@ -115,6 +115,7 @@ void Controller::Run(std::shared_ptr<bool> alive) {
 }
 
 void Controller::OnWatch(const WatchEvent& e) {
+  rt_.Trace("controller-watch", e.path);
   if (e.path == "/brokers/ids") Post([this] { RefreshBrokers(); });
 }
 
@@ -151,6 +152,16 @@ void Controller::LoadState() {
     }
   }
   RefreshBrokers();
+  // Failover: partitions whose leader died before this controller took over, and ISRs listing
+  // dead brokers, are handled as a broker failure would have been.
+  std::vector<BrokerId> dead;
+  for (const auto& [tp, info] : partitions_) {
+    for (BrokerId b : info.state.replicas) {
+      if (!Alive(b) && std::find(dead.begin(), dead.end(), b) == dead.end()) dead.push_back(b);
+    }
+  }
+  std::sort(dead.begin(), dead.end());
+  if (!dead.empty()) OnBrokersFailed(dead);
   std::vector<TopicPartition> all;
   for (const auto& [tp, p] : partitions_) all.push_back(tp);
   SendUpdateMetadata(all);
@@ -169,18 +180,28 @@ void Controller::RefreshBrokers() {
     return;
   }
   std::map<BrokerId, BrokerInfo> now;
+  std::map<BrokerId, int64_t> registrations;
   for (const std::string& path : (*ids)->children) {
     auto d = meta_.GetData(path, false);
     if (!d.ok() || (*d)->error != MetaError::kOk) continue;
-    const BrokerInfo& info = std::static_pointer_cast<const BrokerInfoPayload>((*d)->data)->info;
-    now[info.id] = info;
+    auto payload = std::static_pointer_cast<const BrokerInfoPayload>((*d)->data);
+    now[payload->info.id] = payload->info;
+    registrations[payload->info.id] = payload->registration;
   }
   std::vector<BrokerId> dead, started;
   for (const auto& [id, b] : live_) {
-    if (now.count(id) == 0) dead.push_back(id);
+    // A broker registered under a new session restarted: it failed and started again.
+    if (now.count(id) == 0 || registrations[id] != registrations_[id]) dead.push_back(id);
   }
   for (const auto& [id, b] : now) {
-    if (live_.count(id) == 0) started.push_back(id);
+    if (live_.count(id) == 0 || registrations[id] != registrations_[id]) started.push_back(id);
+  }
+  registrations_ = registrations;
+  if (!dead.empty()) {
+    // Bounced brokers count as down while their failure is handled, then start again.
+    live_ = now;
+    for (BrokerId b : dead) live_.erase(b);
+    OnBrokersFailed(dead);
   }
   live_ = std::move(now);
   if (!dead.empty()) OnBrokersFailed(dead);

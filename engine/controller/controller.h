@@ -95,6 +95,7 @@ class Controller {
   int32_t epoch_;
   Rng rng_;
   std::map<BrokerId, BrokerInfo> live_;
+  std::map<BrokerId, int64_t> registrations_;
   std::map<std::string, TopicInfo> topics_;
   std::map<TopicPartition, PartitionInfo> partitions_;
   std::map<BrokerId, std::shared_ptr<BrokerChannel>> channels_;

@@ -47,6 +47,7 @@ struct MetaRequest : Request {
   bool ephemeral = false;
   bool watch = false;
   int32_t expected_version = -1;
+  uint64_t ack_event_seq = 0;  // kPoll: events up to this sequence number were received
 };
 
 struct MetaResponse : Response {
@@ -63,6 +64,7 @@ struct MetaResponse : Response {
   int32_t version = 0;
   std::vector<std::string> children;  // full paths, sorted
   std::vector<WatchEvent> events;
+  std::vector<uint64_t> event_seqs;  // one per event; the client acknowledges the last
 };
 
 }  // namespace ksim

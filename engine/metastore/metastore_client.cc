@@ -22,6 +22,7 @@ absl::Status MetaStoreClient::Open(TimeNs deadline, EventFn on_event,
     auto resp = ops_.Call(r, DeadlineAfter(rt_.Now(), session_timeout_ns_ / 3));
     if (resp.ok()) {
       session_ = static_cast<const MetaResponse&>(**resp).session;
+      last_event_seq_ = 0;
       break;
     }
     if (rt_.Now() >= deadline) return resp.status();
@@ -38,6 +39,7 @@ void MetaStoreClient::PollLoop(SessionId session) {
     r->op = MetaOp::kPoll;
     r->session = session;
     r->poll_wait_ns = session_timeout_ns_ / 3;
+    r->ack_event_seq = last_event_seq_;
     auto resp = poller_.Call(r, DeadlineAfter(rt_.Now(), session_timeout_ns_ / 3 * 2));
     if (!resp.ok()) {
       rt_.Sleep(50 * kMillisecond);  // unreachable: keep trying; the service decides expiry
@@ -51,8 +53,10 @@ void MetaStoreClient::PollLoop(SessionId session) {
       }
       return;
     }
-    for (const WatchEvent& e : m.events) {
-      if (on_event_) on_event_(e);
+    for (size_t i = 0; i < m.events.size(); ++i) {
+      if (m.event_seqs[i] <= last_event_seq_) continue;  // seen in an earlier response
+      last_event_seq_ = m.event_seqs[i];
+      if (on_event_) on_event_(m.events[i]);
     }
   }
 }

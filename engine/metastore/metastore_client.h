@@ -52,6 +52,7 @@ class MetaStoreClient {
   RpcClient ops_;
   RpcClient poller_;
   SessionId session_ = 0;
+  uint64_t last_event_seq_ = 0;
   EventFn on_event_;
   std::function<void()> on_expired_;
 };

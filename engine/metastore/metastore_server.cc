@@ -50,6 +50,7 @@ std::shared_ptr<Response> MetaStoreServer::Handle(const RequestPtr& request, Nod
 std::shared_ptr<MetaResponse> MetaStoreServer::Poll(const MetaRequest& r) {
   auto resp = std::make_shared<MetaResponse>();
   Session* s = &sessions_.at(r.session);
+  while (!s->events.empty() && s->events.front().first <= r.ack_event_seq) s->events.pop_front();
   if (s->events.empty()) {
     auto wakeup = std::make_shared<Event>();
     s->wakeup = wakeup;
@@ -62,7 +63,10 @@ std::shared_ptr<MetaResponse> MetaStoreServer::Poll(const MetaRequest& r) {
     s = &it->second;
     s->wakeup = nullptr;
   }
-  resp->events.swap(s->events);
+  for (const auto& [seq, e] : s->events) {
+    resp->events.push_back(e);
+    resp->event_seqs.push_back(seq);
+  }
   return resp;
 }
 
@@ -209,7 +213,7 @@ void MetaStoreServer::FireChildren(const std::string& path) {
 void MetaStoreServer::Notify(SessionId id, WatchEvent event) {
   auto it = sessions_.find(id);
   if (it == sessions_.end()) return;
-  it->second.events.push_back(std::move(event));
+  it->second.events.emplace_back(it->second.next_event_seq++, std::move(event));
   if (it->second.wakeup) it->second.wakeup->Set();
 }
 

@@ -8,6 +8,7 @@
 #ifndef KSIM_ENGINE_METASTORE_METASTORE_SERVER_H_
 #define KSIM_ENGINE_METASTORE_METASTORE_SERVER_H_
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -39,7 +40,10 @@ class MetaStoreServer {
     DurationNs timeout_ns = 0;
     TimeNs last_heard = 0;
     NodeId client = kNoNode;
-    std::vector<WatchEvent> events;
+    // Watch events not yet acknowledged by the client, with their sequence numbers: a poll
+    // response lost to a broken connection is resent, as ZooKeeper's session guarantees.
+    std::deque<std::pair<uint64_t, WatchEvent>> events;
+    uint64_t next_event_seq = 1;
     std::set<std::string> ephemerals;
     std::shared_ptr<Event> wakeup;  // a pending Poll waits on it
   };

@@ -12,6 +12,8 @@ Scheduler& Scheduler::Current() {
   return *current_scheduler;
 }
 
+Scheduler* Scheduler::CurrentOrNull() { return current_scheduler; }
+
 void Scheduler::SetCurrent(Scheduler* s) { current_scheduler = s; }
 
 void Sleep(DurationNs d) {

@@ -34,6 +34,8 @@ class Scheduler {
   // The scheduler of the simulation running on this OS thread.
   // REQUIRES: a simulation (kernel) exists on this thread.
   static Scheduler& Current();
+  // nullptr outside a simulation (e.g. objects destroyed after the kernel).
+  static Scheduler* CurrentOrNull();
 
   virtual TimeNs Now() const = 0;
 

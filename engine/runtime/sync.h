@@ -28,20 +28,25 @@ class WaitList {
   // Wakes the longest-waiting live fiber. Returns whether one was woken.
   bool NotifyOne() {
     if (waiters_.empty()) return false;
-    Scheduler& s = Scheduler::Current();
+    Scheduler* s = Scheduler::CurrentOrNull();
+    if (s == nullptr) {  // the simulation is over: nobody can be woken
+      waiters_.clear();
+      return false;
+    }
     while (!waiters_.empty()) {
       WaitTicket t = waiters_.front();
       waiters_.pop_front();
-      if (s.Wake(t)) return true;
+      if (s->Wake(t)) return true;
     }
     return false;
   }
   void NotifyAll() {
     if (waiters_.empty()) return;
-    Scheduler& s = Scheduler::Current();
+    Scheduler* s = Scheduler::CurrentOrNull();
     std::deque<WaitTicket> w;
     w.swap(waiters_);
-    for (const WaitTicket& t : w) s.Wake(t);
+    if (s == nullptr) return;  // the simulation is over: nobody can be woken
+    for (const WaitTicket& t : w) s->Wake(t);
   }
   bool empty() const { return waiters_.empty(); }
 
