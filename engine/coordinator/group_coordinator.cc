@@ -14,6 +14,7 @@ namespace {
 // The value of a commit record in __consumer_offsets: one batch per OffsetCommit request.
 struct OffsetCommitValue : Payload {
   std::string group;
+  int32_t generation = 0;  // lets a new coordinator continue the generation sequence
   std::map<TopicPartition, int64_t> offsets;
 };
 
@@ -397,6 +398,7 @@ std::shared_ptr<Response> GroupCoordinator::OffsetCommit(const OffsetCommitReque
   if (p == nullptr || !p->is_leader()) return fail(Error::kNotCoordinator);
   auto value = std::make_shared<OffsetCommitValue>();
   value->group = r.group_id;
+  value->generation = g.generation;
   value->offsets = r.offsets;
   RecordBatchBuilder builder;
   for (const auto& [tp, o] : r.offsets) {
@@ -516,7 +518,10 @@ void GroupCoordinator::Load(int32_t partition) {
     if (!read.ok() || read->empty()) break;
     for (const BatchPtr& b : *read) {
       if (auto v = std::dynamic_pointer_cast<const OffsetCommitValue>(b->payload())) {
-        for (const auto& [tp, o] : v->offsets) GetGroup(v->group).offsets[tp] = o;
+        Group& g = GetGroup(v->group);
+        for (const auto& [tp, o] : v->offsets) g.offsets[tp] = o;
+        // Membership is not persisted, but generations keep increasing across coordinators.
+        g.generation = std::max(g.generation, v->generation);
         ++commits;
       }
       offset = b->last_offset() + 1;

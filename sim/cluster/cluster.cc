@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/client/client_metadata.h"
 #include "engine/controller/controller.h"
+#include "engine/coordinator/group_coordinator.h"
 #include "engine/log/record_batch.h"
 #include "engine/metastore/metastore_server.h"
 #include "engine/runtime/check.h"
@@ -39,6 +40,7 @@ DiskProfile DiskProfileOf(const HardwareProfile& hw) {
 struct BrokerNodeState {
   std::shared_ptr<Broker> broker;
   std::unique_ptr<ControllerElector> elector;
+  std::unique_ptr<GroupCoordinator> coordinator;
 };
 
 }  // namespace
@@ -124,9 +126,20 @@ void Cluster::BootBroker(NodeId node, int32_t broker_id) {
   state->elector = std::make_unique<ControllerElector>(*broker, ControllerConfigFrom(*config));
   ControllerElector* elector = state->elector.get();
   broker->set_on_registered([elector] { elector->Start(); });
+  GroupCoordinatorConfig gc;
+  gc.offsets_topic_partitions = config->GetInt("offsets.topic.num.partitions");
+  gc.offsets_topic_replication_factor =
+      std::min(config->GetInt("offsets.topic.replication.factor"), sc_.brokers);
+  gc.initial_rebalance_delay_ns = config->GetInt("group.initial.rebalance.delay.ms") * kMillisecond;
+  gc.min_session_timeout_ms = config->GetInt("group.min.session.timeout.ms");
+  gc.max_session_timeout_ms = config->GetInt("group.max.session.timeout.ms");
+  state->coordinator = std::make_unique<GroupCoordinator>(host, *broker, gc);
+  GroupCoordinator* coordinator = state->coordinator.get();
+  broker->set_group_handler([coordinator](const RequestPtr& r) { return coordinator->Handle(r); });
   brokers_[node] = state->broker;
   kernel_->SetNodeState(node, state);
   broker->Start();
+  coordinator->Start();
 }
 
 Broker* Cluster::BrokerAt(NodeId node) {
@@ -341,6 +354,8 @@ RunResult Cluster::Run(const ProgressFn& progress) {
   workload_->Stop(10 * kSecond);
   kernel_->Spawn(kNoNode, "heal", [this] { faults_->HealAll(); });
   run_to(end);
+  workload_->StopConsumers();
+  run_to(end + kSecond);  // consumers commit and leave
   // Final read and replica snapshot, in simulated time.
   Event read_done;
   kernel_->Spawn(admin_node_, "final-read", [this, &read_done] {
@@ -363,6 +378,9 @@ void Cluster::RunChecks() {
   std::vector<std::string> checks = sc_.expect;
   if (checks.empty()) {
     checks = {kNoLostAckedWrites, kConsistentOffsets, kReplicasAgree, kLiveness};
+    if (!sc_.consumers.empty()) {
+      checks.insert(checks.end(), {kAllConsumed, kGroupSafety, kCommitsMonotonic});
+    }
   }
   for (const std::string& c : checks) result_.checks.push_back(RunCheck(c, history_));
 }

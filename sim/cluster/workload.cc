@@ -19,15 +19,101 @@ Workload::Workload(Cluster& cluster, const Scenario& sc) : cluster_(cluster), sc
       producers_.push_back(inst);
     }
   }
+  for (const ConsumerSpec& c : sc_.consumers) {
+    for (int i = 1; i <= c.count; ++i) {
+      ConsumerInstance inst;
+      inst.name = absl::StrCat(c.group, "-", i);
+      inst.spec = &c;
+      inst.node = cluster_.AddClientNode(inst.name);
+      consumers_.push_back(inst);
+    }
+  }
 }
 
 void Workload::Start(Event* ready, TimeNs stop) {
+  for (const ConsumerInstance& inst : consumers_) {
+    cluster_.kernel().Spawn(inst.node, "consumer", [this, inst, ready] { RunConsumer(inst, ready); });
+  }
   for (const Instance& inst : producers_) {
     ++running_producers_;
     cluster_.kernel().Spawn(inst.node, "workload", [this, inst, ready, stop] {
       RunProducer(inst, ready, stop);
     });
   }
+}
+
+void Workload::RunConsumer(const ConsumerInstance& inst, Event* ready) {
+  Host& host = cluster_.HostOf(inst.node);
+  const ConsumerSpec& spec = *inst.spec;
+  ready->Wait(kForever);
+  if (spec.start_ns > host.Now()) host.SleepUntil(spec.start_ns);
+  ConfigMap cfg = spec.config;
+  cfg["group.id"] = spec.group;
+  cfg["client.id"] = inst.name;
+  if (spec.commit != "auto") cfg["enable.auto.commit"] = "false";
+  auto config = Config::Make(ConsumerConfigDef(), cfg);
+  KSIM_CHECK_MSG(config.ok(), "consumer config validated at load time");
+  auto owned = std::make_shared<KafkaConsumer>(host, *config, cluster_.BootstrapNodes(), inst.name);
+  consumer_objects_.push_back(owned);
+  KafkaConsumer& consumer = *owned;
+  consumer.set_observer(this);
+  if (spec.pattern.empty()) {
+    consumer.Subscribe(spec.subscribe);
+  } else {
+    consumer.SubscribePattern(spec.pattern);
+  }
+  while (!consumers_stopping_) {
+    auto records = consumer.Poll(100 * kMillisecond);
+    if (!records.ok()) {
+      host.Sleep(100 * kMillisecond);
+      continue;
+    }
+    if (records->empty()) continue;
+    // at-most-once: commit what was fetched before processing it.
+    if (spec.commit == "before-processing") (void)consumer.CommitSync();
+    if (spec.processing_ns > 0) {
+      host.Sleep(spec.processing_ns * static_cast<int64_t>(records->size()));
+    }
+    if (spec.commit == "sync") {
+      (void)consumer.CommitSync();
+    } else if (spec.commit == "async") {
+      consumer.CommitAsync(nullptr);
+    }
+  }
+  consumer.Close();
+}
+
+void Workload::OnPoll(const std::string& consumer, const std::string& group, int32_t generation,
+                      const ConsumerRecord& r) {
+  const TimeNs now = cluster_.kernel().Now();
+  cluster_.history().polls.push_back(
+      PollOp{now, consumer, group, generation, r.tp, r.offset, r.record_id});
+  RunResult& res = cluster_.result();
+  ++res.records_consumed;
+  const int64_t second = now / kSecond;
+  if (res.per_second.size() <= static_cast<size_t>(second)) res.per_second.resize(second + 1);
+  res.per_second[second].second = second;
+  ++res.per_second[second].consumed;
+  auto it = e2e_send_time_.find(r.record_id);
+  if (it != e2e_send_time_.end()) {
+    res.end_to_end_latency_ns.Record(now - it->second);
+    e2e_send_time_.erase(it);
+  }
+}
+
+void Workload::OnCommit(const std::string& consumer, const std::string& group,
+                        int32_t generation, const TopicPartition& tp, int64_t offset, bool ok) {
+  cluster_.history().commits.push_back(
+      CommitOp{cluster_.kernel().Now(), consumer, group, generation, tp, offset, ok});
+}
+
+void Workload::OnAssignment(const std::string& consumer, const std::string& group,
+                            int32_t generation, const std::vector<TopicPartition>& parts) {
+  cluster_.history().assignments.push_back(
+      AssignmentOp{cluster_.kernel().Now(), group, generation, consumer, parts});
+  cluster_.kernel().Trace(kNoNode, "rebalance",
+                          absl::StrCat(group, " generation ", generation, ": ", consumer, " owns ",
+                                       parts.size(), " partitions"));
 }
 
 void Workload::Stop(DurationNs close_timeout) {
@@ -111,6 +197,7 @@ void Workload::OnSend(const std::string& client_id, const SimRecord& r) {
   const TimeNs now = cluster_.kernel().Now();
   h.sends.push_back(SendOp{now, client_id, r.record_id, r.topic});
   send_time_[r.record_id] = now;
+  if (!sc_.consumers.empty()) e2e_send_time_[r.record_id] = now;
   RunResult& res = cluster_.result();
   ++res.records_sent;
   const int64_t second = now / kSecond;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/client/consumer/kafka_consumer.h"
 #include "engine/client/producer/kafka_producer.h"
 #include "engine/runtime/sync.h"
 #include "sim/check/history.h"
@@ -19,7 +20,7 @@ namespace ksim {
 
 class Cluster;
 
-class Workload final : public ProducerObserver {
+class Workload final : public ProducerObserver, public ConsumerObserver {
  public:
   Workload(Cluster& cluster, const Scenario& sc);
 
@@ -28,11 +29,20 @@ class Workload final : public ProducerObserver {
   // Asks producers to stop sending and close (flushing for up to `close_timeout`).
   void Stop(DurationNs close_timeout);
   bool producers_done() const { return running_producers_ == 0; }
+  // Consumers keep consuming through the settle period; this makes them commit and leave.
+  void StopConsumers() { consumers_stopping_ = true; }
 
   // ProducerObserver.
   void OnSend(const std::string& client_id, const SimRecord& r) override;
   void OnComplete(const std::string& client_id, const SimRecord& r, const SendResult& result,
                   bool acks_zero) override;
+  // ConsumerObserver.
+  void OnPoll(const std::string& consumer, const std::string& group, int32_t generation,
+              const ConsumerRecord& r) override;
+  void OnCommit(const std::string& consumer, const std::string& group, int32_t generation,
+                const TopicPartition& tp, int64_t offset, bool ok) override;
+  void OnAssignment(const std::string& consumer, const std::string& group, int32_t generation,
+                    const std::vector<TopicPartition>& parts) override;
 
  private:
   struct Instance {
@@ -40,12 +50,22 @@ class Workload final : public ProducerObserver {
     const ProducerSpec* spec = nullptr;
     NodeId node = kNoNode;
   };
+  struct ConsumerInstance {
+    std::string name;
+    const ConsumerSpec* spec = nullptr;
+    NodeId node = kNoNode;
+  };
   void RunProducer(const Instance& inst, Event* ready, TimeNs stop);
+  void RunConsumer(const ConsumerInstance& inst, Event* ready);
   std::optional<std::string> NextKey(const KeySpec& k, Rng& rng, int64_t* sequential);
 
   Cluster& cluster_;
   const Scenario& sc_;
   std::vector<Instance> producers_;
+  std::vector<ConsumerInstance> consumers_;
+  std::vector<std::shared_ptr<KafkaConsumer>> consumer_objects_;
+  std::map<uint64_t, TimeNs> e2e_send_time_;  // until first consumed
+  bool consumers_stopping_ = false;
   std::map<uint64_t, TimeNs> send_time_;
   // Clients stay alive until the simulation is torn down: their fibers may still be inside.
   std::vector<std::shared_ptr<KafkaProducer>> producer_objects_;
