@@ -19,15 +19,16 @@ void Scheduler::SetCurrent(Scheduler* s) { current_scheduler = s; }
 void Sleep(DurationNs d) {
   KSIM_CHECK(d >= 0);
   Scheduler& s = Scheduler::Current();
-  SleepUntil(DeadlineAfter(s.Now(), d));
+  s.SleepUntil(DeadlineAfter(s.Now(), d));
 }
 
-void SleepUntil(TimeNs t) {
-  Scheduler& s = Scheduler::Current();
-  s.Arm();
-  WakeReason r = s.Park(t);
+void Scheduler::SleepUntil(TimeNs t) {
+  Arm();
+  WakeReason r = Park(t);
   KSIM_CHECK_MSG(r == WakeReason::kTimedOut || t == kForever,
                  "a sleeping fiber was woken by someone else");
 }
+
+void SleepUntil(TimeNs t) { Scheduler::Current().SleepUntil(t); }
 
 }  // namespace ksim

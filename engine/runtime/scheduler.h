@@ -51,6 +51,9 @@ class Scheduler {
   // from fibers and from event callbacks. Returns whether a fiber was woken.
   virtual bool Wake(WaitTicket ticket) = 0;
 
+  // Blocks the calling fiber until virtual time `t` (Arm + Park; kernels may do it in one step).
+  virtual void SleepUntil(TimeNs t);
+
  protected:
   Scheduler() = default;
   virtual ~Scheduler() = default;

@@ -222,6 +222,20 @@ WakeReason Kernel::Park(TimeNs deadline) {
   return f.reason;
 }
 
+void Kernel::SleepUntil(TimeNs t) {
+  KSIM_CHECK_MSG(!in_callback_, "event callbacks must not block");
+  FiberRec& f = CurrentRec();
+  KSIM_CHECK(!f.parked);
+  if (f.killed) throw FiberKilled{};
+  f.gen = ++next_gen_;
+  if (t != kForever) Push(QueuedEvent{std::max(t, now_), next_seq_++, f.gen, f.slot, kNoCallback});
+  f.parked = true;
+  f.ctx = bf::context::active();
+  f.ctx->suspend();
+  KSIM_CHECK(!f.parked);
+  if (f.killed) throw FiberKilled{};
+}
+
 bool Kernel::Wake(WaitTicket ticket) {
   KSIM_CHECK(ticket.slot < fiber_count_);
   FiberRec& f = Rec(ticket.slot);

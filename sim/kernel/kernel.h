@@ -54,6 +54,8 @@ class Kernel final : public Scheduler {
   WaitTicket Arm() override;
   WakeReason Park(TimeNs deadline) override;
   bool Wake(WaitTicket ticket) override;
+  // Arm and Park in one step: the hot path of every timed sleep.
+  void SleepUntil(TimeNs t) override;
 
   // --- Events ----------------------------------------------------------------------------------
   // Runs `cb` at virtual time `t` (not before now) in scheduler context: it must not block.
