@@ -441,26 +441,30 @@ std::shared_ptr<Response> Controller::CreateTopics(const CreateTopicsRequest& r)
     }
     topics_[t.name] = TopicInfo{assignment, t.configs};
     for (const auto& [p, replicas] : assignment) {
-      TopicPartition tp{t.name, p};
-      PartitionState st;
-      st.replicas = replicas;
-      for (BrokerId b : replicas) {
-        if (Alive(b)) st.isr.push_back(b);
-      }
-      st.leader = st.isr.empty() ? kNoBroker : st.isr.front();
-      st.controller_epoch = epoch_;
-      auto sp = std::make_shared<PartitionStatePayload>();
-      sp->state = st;
-      auto c = meta_.Create(PartitionPath(tp), sp, false);
-      if (!c.ok() || (*c)->error != MetaError::kOk) continue;
-      partitions_[tp] = PartitionInfo{st, 0};
-      created.push_back(tp);
+      if (InitPartition({t.name, p}, replicas)) created.push_back({t.name, p});
     }
     rt_.Trace("topic-created", absl::StrCat(t.name, " partitions=", partitions, " rf=", rf));
   }
   SendLeaderAndIsr(created);
   SendUpdateMetadata(created);
   return resp;
+}
+
+bool Controller::InitPartition(const TopicPartition& tp, const std::vector<BrokerId>& replicas) {
+  // A new partition: every live replica is in sync (the log is empty), the first leads.
+  PartitionState st;
+  st.replicas = replicas;
+  for (BrokerId b : replicas) {
+    if (Alive(b)) st.isr.push_back(b);
+  }
+  st.leader = st.isr.empty() ? kNoBroker : st.isr.front();
+  st.controller_epoch = epoch_;
+  auto sp = std::make_shared<PartitionStatePayload>();
+  sp->state = st;
+  auto c = meta_.Create(PartitionPath(tp), sp, false);
+  if (!c.ok() || (*c)->error != MetaError::kOk) return false;
+  partitions_[tp] = PartitionInfo{st, 0};
+  return true;
 }
 
 std::shared_ptr<Response> Controller::DeleteTopics(const DeleteTopicsRequest& r) {
@@ -531,20 +535,7 @@ std::shared_ptr<Response> Controller::CreatePartitions(const CreatePartitionsReq
     payload->configs = it->second.configs;
     (void)meta_.SetData(absl::StrCat("/brokers/topics/", t), payload, -1);
     for (const auto& [p, replicas] : more) {
-      TopicPartition tp{t, p};
-      PartitionState st;
-      st.replicas = replicas;
-      for (BrokerId b : replicas) {
-        if (Alive(b)) st.isr.push_back(b);
-      }
-      st.leader = st.isr.empty() ? kNoBroker : st.isr.front();
-      st.controller_epoch = epoch_;
-      auto sp = std::make_shared<PartitionStatePayload>();
-      sp->state = st;
-      if (auto c = meta_.Create(PartitionPath(tp), sp, false); c.ok()) {
-        partitions_[tp] = PartitionInfo{st, 0};
-        created.push_back(tp);
-      }
+      if (InitPartition({t, p}, replicas)) created.push_back({t, p});
     }
   }
   SendLeaderAndIsr(created);

@@ -76,6 +76,7 @@ class Controller {
   void OnBrokersStarted(const std::vector<BrokerId>& started);
   bool ElectFor(const TopicPartition& tp, const std::vector<BrokerId>& excluded);
   bool WriteState(const TopicPartition& tp, PartitionState st);
+  bool InitPartition(const TopicPartition& tp, const std::vector<BrokerId>& replicas);
   void SendLeaderAndIsr(const std::vector<TopicPartition>& tps);
   void SendUpdateMetadata(const std::vector<TopicPartition>& tps);
   void SendTo(BrokerId b, std::shared_ptr<Request> r);
