@@ -3,6 +3,7 @@
 #include <cstring>
 #include <string>
 
+#include "engine/config/config_def.h"
 #include "sim/cli/commands.h"
 
 namespace ksim::cli {
@@ -53,10 +54,9 @@ int main(int argc, char** argv) {
   for (const Command& c : Commands()) {
     if (name == c.name) return c.main(args);
   }
-  std::string suggestion;
-  for (const Command& c : Commands()) {
-    if (std::string(c.name).rfind(name.substr(0, 2), 0) == 0) suggestion = c.name;
-  }
+  std::vector<std::string> names;
+  for (const Command& c : Commands()) names.push_back(c.name);
+  const std::string suggestion = ksim::ClosestMatch(name, names).value_or("");
   return UsageError("unknown command '" + name + "'" +
                     (suggestion.empty() ? "" : "; did you mean '" + suggestion + "'?") +
                     " (see ksim --help)");

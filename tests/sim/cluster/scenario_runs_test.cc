@@ -66,7 +66,7 @@ TEST(ScenarioRunsTest, NoMessageLossHolds) {
 }
 
 TEST(ScenarioRunsTest, NetworkPartitionAndJitterHold) {
-  for (int seed = 1; seed <= SeedsFromEnv(100) / 3; ++seed) {
+  for (int seed = 1; seed <= SeedsFromEnv(100); ++seed) {
     for (const char* name : {"network-partition", "jitter"}) {
       RunResult r = RunScenario(name, seed);
       EXPECT_TRUE(r.all_checks_passed()) << name << " seed " << seed << ": " << Failures(r);
