@@ -261,9 +261,15 @@ absl::Status KafkaConsumer::ResolvePositions(TimeNs deadline) {
     req->group_id = group_id_;
     req->partitions = missing;
     auto resp = CallCoordinator(req, deadline);
-    if (!resp.ok() || IsErrorResponse(**resp)) return absl::OkStatus();  // retry next poll
+    if (!resp.ok() || IsErrorResponse(**resp)) {
+      rt_.Trace("consumer-offset-fetch", absl::StrCat(client_id_, " failed: ",
+                                                      resp.ok() ? "error response"
+                                                                : std::string(resp.status().message())));
+      return absl::OkStatus();  // retry next poll
+    }
     const auto& r = static_cast<const OffsetFetchResponse&>(**resp);
     if (r.error != Error::kNone) {
+      rt_.Trace("consumer-offset-fetch", absl::StrCat(client_id_, " ", ErrorName(r.error)));
       if (r.error == Error::kNotCoordinator) coordinator_ = kNoNode;
       return absl::OkStatus();
     }
@@ -302,60 +308,86 @@ absl::Status KafkaConsumer::ResolvePositions(TimeNs deadline) {
 
 std::vector<ConsumerRecord> KafkaConsumer::FetchRound(TimeNs deadline) {
   std::map<NodeId, std::shared_ptr<FetchRequest>> by_node;
-  for (const auto& [tp, st] : assigned_) {
+  for (auto& [tp, st] : assigned_) {
     if (!st.position) continue;
+    if (!st.fetch_position) st.fetch_position = st.position;
     const NodeId node = metadata_.NodeOf(metadata_.Leader(tp));
     if (node == kNoNode) {
       metadata_.RequestUpdate();
       continue;
     }
+    if (pending_fetches_.count(node) > 0) continue;  // one in flight per broker
     auto& req = by_node[node];
     if (req == nullptr) {
       req = std::make_shared<FetchRequest>();
       req->max_wait_ms = static_cast<int32_t>(std::min<int64_t>(
-          config_.GetInt("fetch.max.wait.ms"), std::max<int64_t>(0, (deadline - rt_.Now()) / kMillisecond)));
+          config_.GetInt("fetch.max.wait.ms"),
+          std::max<int64_t>(0, (deadline - rt_.Now()) / kMillisecond)));
       req->min_bytes = config_.GetInt("fetch.min.bytes");
       req->max_bytes = config_.GetInt("fetch.max.bytes");
     }
     FetchPartition fp;
-    fp.fetch_offset = *st.position;
+    fp.fetch_offset = *st.fetch_position;
     fp.current_leader_epoch = metadata_.LeaderEpoch(tp);
     fp.partition_max_bytes = config_.GetInt("max.partition.fetch.bytes");
     req->partitions[tp] = fp;
   }
-  // One fetch per leader, in parallel, like the Java Fetcher.
-  std::vector<std::pair<std::shared_ptr<FetchRequest>, Future<absl::StatusOr<ResponsePtr>>>> calls;
   for (auto& [node, req] : by_node) {
     Promise<absl::StatusOr<ResponsePtr>> p;
-    calls.push_back({req, p.GetFuture()});
+    pending_fetches_[node] = PendingFetch{req, p.GetFuture()};
     RpcClient* client = &ClientFor(node);
     auto alive = alive_;
-    const TimeNs call_deadline = DeadlineAfter(rt_.Now(), config_.GetInt("request.timeout.ms") * kMillisecond);
-    rt_.Spawn("consumer-fetch", [client, req, p, alive, call_deadline]() mutable {
+    auto done = fetch_done_;
+    const TimeNs call_deadline =
+        DeadlineAfter(rt_.Now(), config_.GetInt("request.timeout.ms") * kMillisecond);
+    rt_.Spawn("consumer-fetch", [client, req, p, alive, done, call_deadline]() mutable {
       auto r = client->Call(req, call_deadline);
-      if (*alive) p.Set(std::move(r));
+      if (!*alive) return;
+      p.Set(std::move(r));
+      done->Set();
     });
   }
+  // Wait until some fetch completes or the poll's deadline, never for a slow broker alone.
+  for (;;) {
+    bool any = false;
+    for (const auto& [node, pf] : pending_fetches_) any |= pf.response.ready();
+    if (any || pending_fetches_.empty() || rt_.Now() >= deadline) break;
+    fetch_done_ = std::make_shared<Event>();
+    // Fibers already running hold the old event: re-check readiness after a short wait.
+    fetch_done_->Wait(std::min(deadline, DeadlineAfter(rt_.Now(), 10 * kMillisecond)));
+  }
   std::vector<ConsumerRecord> out;
-  for (auto& [req, fut] : calls) {
-    if (!fut.Wait(DeadlineAfter(rt_.Now(), config_.GetInt("request.timeout.ms") * kMillisecond))) continue;
-    const auto& r = fut.Get();
+  for (auto it = pending_fetches_.begin(); it != pending_fetches_.end();) {
+    if (!it->second.response.ready()) {
+      ++it;
+      continue;
+    }
+    const auto r = it->second.response.Get();
+    const std::map<TopicPartition, FetchPartition> it_request_partitions =
+        it->second.request->partitions;
+    it = pending_fetches_.erase(it);
     if (!r.ok() || (*r)->api() != ApiKey::kFetch) {
       metadata_.RequestUpdate();
       continue;
     }
     for (const auto& [tp, pr] : static_cast<const FetchResponse&>(**r).partitions) {
       auto st = assigned_.find(tp);
-      if (st == assigned_.end() || !st->second.position) continue;  // revoked meanwhile
+      if (st == assigned_.end() || !st->second.fetch_position) continue;  // revoked meanwhile
+      auto sent = it_request_partitions.find(tp);
+      if (sent == it_request_partitions.end() ||
+          sent->second.fetch_offset != *st->second.fetch_position) {
+        continue;  // the position moved (seek, reset) since this fetch was sent
+      }
       if (pr.error == Error::kOffsetOutOfRange) {
         st->second.position.reset();  // auto.offset.reset applies at the next poll
+        st->second.fetch_position.reset();
         continue;
       }
       if (pr.error != Error::kNone) {
         if (InvalidatesMetadata(pr.error)) metadata_.RequestUpdate();
         continue;
       }
-      int64_t pos = *st->second.position;
+      int64_t pos = *st->second.fetch_position;
       for (const BatchPtr& b : pr.batches) {
         for (int32_t i = 0; i < b->record_count(); ++i) {
           const int64_t o = b->base_offset() + i;
@@ -364,7 +396,7 @@ std::vector<ConsumerRecord> KafkaConsumer::FetchRound(TimeNs deadline) {
           pos = o + 1;
         }
       }
-      st->second.position = pos;
+      st->second.fetch_position = pos;
     }
   }
   return out;
@@ -391,6 +423,8 @@ absl::StatusOr<std::vector<ConsumerRecord>> KafkaConsumer::Poll(DurationNs timeo
       while (!buffered_.empty() && out.size() < max) {
         out.push_back(buffered_.front());
         buffered_.pop_front();
+        auto st = assigned_.find(out.back().tp);
+        if (st != assigned_.end()) st->second.position = out.back().offset + 1;
         if (observer_ != nullptr) observer_->OnPoll(client_id_, group_id_, generation_, out.back());
       }
       last_poll_ = rt_.Now();
@@ -510,6 +544,7 @@ void KafkaConsumer::Seek(const TopicPartition& tp, int64_t offset) {
   auto it = assigned_.find(tp);
   KSIM_CHECK_MSG(it != assigned_.end(), "seek on a partition not assigned: " + tp.ToString());
   it->second.position = offset;
+  it->second.fetch_position = offset;
   std::deque<ConsumerRecord> keep;
   for (const auto& r : buffered_) {
     if (r.tp != tp) keep.push_back(r);

@@ -92,8 +92,8 @@ class KafkaConsumer {
 
  private:
   struct PartitionState {
-    std::optional<int64_t> position;
-    bool paused_for_reset = false;
+    std::optional<int64_t> position;        // next offset poll() returns (what commits use)
+    std::optional<int64_t> fetch_position;  // next offset to fetch (ahead of it when buffered)
   };
   bool EnsureCoordinator(TimeNs deadline);
   absl::Status EnsureActiveGroup(TimeNs deadline);
@@ -133,6 +133,14 @@ class KafkaConsumer {
   TimeNs last_auto_commit_ = 0;
   std::shared_ptr<bool> alive_;
   Mutex coordinator_mu_;
+  // At most one fetch in flight per broker, as the Java Fetcher does; poll() never waits on a
+  // slow broker longer than its own timeout.
+  struct PendingFetch {
+    std::shared_ptr<FetchRequest> request;
+    Future<absl::StatusOr<ResponsePtr>> response;
+  };
+  std::map<NodeId, PendingFetch> pending_fetches_;
+  std::shared_ptr<Event> fetch_done_ = std::make_shared<Event>();
 };
 
 }  // namespace ksim

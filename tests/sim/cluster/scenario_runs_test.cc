@@ -74,6 +74,14 @@ TEST(ScenarioRunsTest, NetworkPartitionAndJitterHold) {
   }
 }
 
+TEST(ScenarioRunsTest, ConsumerGroupConsumesEverythingAtLeastOnce) {
+  for (int seed = 1; seed <= SeedsFromEnv(100) / 4; ++seed) {
+    RunResult r = RunScenario("consumer-group", seed);
+    EXPECT_TRUE(r.all_checks_passed()) << "seed " << seed << ": " << Failures(r);
+    EXPECT_GE(r.records_consumed, r.records_acked) << "seed " << seed;
+  }
+}
+
 // Each unsafe configuration must be caught on some seed within 20.
 void ExpectCaught(const std::string& name, const std::string& check,
                   std::vector<std::string> sets = {}) {
