@@ -19,14 +19,17 @@ class MetaStoreClient {
   using EventFn = std::function<void(const WatchEvent&)>;
 
   MetaStoreClient(Runtime& rt, NodeId server, DurationNs session_timeout_ns);
+  // The keep-alive fiber may still be inside a request: it keeps its own state alive and
+  // stops at its next step.
+  ~MetaStoreClient();
 
   // Opens a session (retrying until `deadline`) and starts the keep-alive poller. `on_event`
   // receives watch events; `on_expired` runs when the service reports the session expired
   // (the owner must open a new session and re-register its ephemeral znodes).
   absl::Status Open(TimeNs deadline, EventFn on_event, std::function<void()> on_expired);
 
-  SessionId session() const { return session_; }
-  bool open() const { return session_ != 0; }
+  SessionId session() const { return poll_->session; }
+  bool open() const { return poll_->session != 0; }
 
   // Operations. Transport failures come back as non-OK statuses; service outcomes as the
   // response's `error`.
@@ -44,17 +47,24 @@ class MetaStoreClient {
                                                              int32_t expected_version);
 
  private:
+  struct PollState {
+    PollState(Runtime& r, NodeId server, DurationNs timeout);
+    Runtime& rt;
+    DurationNs session_timeout_ns;
+    RpcClient poller;
+    SessionId session = 0;
+    uint64_t last_event_seq = 0;
+    EventFn on_event;
+    std::function<void()> on_expired;
+    bool closed = false;
+  };
   absl::StatusOr<std::shared_ptr<const MetaResponse>> Do(std::shared_ptr<MetaRequest> r);
-  void PollLoop(SessionId session);
+  static void PollLoop(std::shared_ptr<PollState> state, SessionId session);
 
   Runtime& rt_;
   DurationNs session_timeout_ns_;
   RpcClient ops_;
-  RpcClient poller_;
-  SessionId session_ = 0;
-  uint64_t last_event_seq_ = 0;
-  EventFn on_event_;
-  std::function<void()> on_expired_;
+  std::shared_ptr<PollState> poll_;
 };
 
 }  // namespace ksim

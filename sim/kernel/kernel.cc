@@ -153,8 +153,8 @@ Kernel::Kernel(KernelOptions options) : options_(options), trace_(options.trace_
   Rec(main).in_use = true;
 }
 
-Kernel::~Kernel() {
-  // Unwind every fiber still alive, so that no stack outlives the kernel.
+void Kernel::Shutdown() {
+  // Unwind every fiber still alive, so that no stack outlives the objects it uses.
   draining_ = true;
   for (uint32_t slot = kMainSlot + 1; slot < fiber_count_; ++slot) {
     if (Rec(slot).in_use) KillFiber(Rec(slot));
@@ -168,6 +168,10 @@ Kernel::~Kernel() {
     in_run_ = false;
   }
   KSIM_CHECK(live_fibers_ == 0);
+}
+
+Kernel::~Kernel() {
+  Shutdown();
   heap_.clear();
   callbacks_.clear();
   for (auto& n : nodes_) {

@@ -44,6 +44,9 @@ class Kernel final : public Scheduler {
   explicit Kernel(KernelOptions options = {});
   // Kills every remaining fiber and lets them unwind. REQUIRES: called from the main context.
   ~Kernel() override;
+  // The destructor's first half: kills and unwinds every fiber now, so that objects the fibers
+  // use can be destroyed safely afterwards. Idempotent; the kernel accepts no work after it.
+  void Shutdown();
   Kernel(const Kernel&) = delete;
   Kernel& operator=(const Kernel&) = delete;
 

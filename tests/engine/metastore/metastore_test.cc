@@ -31,6 +31,8 @@ struct World {
       kernel.Start(n);
     }
   }
+  // Fibers use the hosts and the network: unwind them before those members go.
+  ~World() { kernel.Shutdown(); }
   Kernel kernel;
   Network net;
   NodeId server, a, b;
