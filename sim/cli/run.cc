@@ -91,6 +91,7 @@ int RunMain(const Args& args) {
   if (ra.seed) sets.push_back(absl::StrCat("seed=", *ra.seed));
   auto sc = LoadScenario(ra.file, sets);
   if (!sc.ok()) return UsageError(std::string(sc.status().message()));
+  for (const std::string& n : sc->notes) std::fprintf(stderr, "ksim: note: %s\n", n.c_str());
   std::string replay = absl::StrCat("ksim run ", ra.file, " --seed ", sc->seed);
   for (const std::string& s : ra.sets) absl::StrAppend(&replay, " --set ", s);
 
@@ -139,6 +140,7 @@ int ValidateMain(const Args& args) {
   if (int rc = ParseRunArgs(args, &ra, ""); rc >= 0) return rc;
   auto sc = LoadScenario(ra.file, ra.sets);
   if (!sc.ok()) return UsageError(std::string(sc.status().message()));
+  for (const std::string& n : sc->notes) std::fprintf(stderr, "ksim: note: %s\n", n.c_str());
   std::printf("%s: ok: %s, %d brokers (%s), %zu topics, %zu producer and %zu consumer "
               "workloads, %zu faults%s, %s of workload, checks: %s\n",
               ra.file.c_str(), sc->name.c_str(), sc->brokers, sc->hardware.name.c_str(),

@@ -176,9 +176,26 @@ absl::Status ParseProducers(const Reader& r, const YAML::Node& n, Scenario* sc) 
       spec.stop_ns = stop;
     }
     if (p["config"]) KSIM_SET_OR_RETURN(spec.config, r.Configs(p["config"], path + ".config", ProducerConfigDef()));
-    if (spec.config.count("transactional.id") > 0) {
-      return r.Error(p["config"]["transactional.id"], path + ".config.transactional.id",
-                     "transactions are not modelled by ksim");
+    // Keys ksim accepts by name but does not model yet are refused, never silently ignored.
+    for (const char* key : {"transactional.id", "interceptor.classes"}) {
+      auto it = spec.config.find(key);
+      if (it == spec.config.end() || it->second.empty()) continue;
+      return r.Error(p["config"][key], path + ".config." + key,
+                     std::string(key) == "transactional.id"
+                         ? "transactions are not modelled by ksim"
+                         : "producer interceptors are not supported by scenario workloads yet");
+    }
+    if (auto it = spec.config.find("partitioner.class"); it != spec.config.end()) {
+      const std::vector<std::string> partitioners = {
+          "", "default", "org.apache.kafka.clients.producer.internals.DefaultPartitioner",
+          "round-robin", "org.apache.kafka.clients.producer.RoundRobinPartitioner"};
+      if (std::find(partitioners.begin(), partitioners.end(), it->second) == partitioners.end()) {
+        auto s = ClosestMatch(it->second, partitioners);
+        return r.Error(p["config"]["partitioner.class"], path + ".config.partitioner.class",
+                       absl::StrCat("unknown partitioner '", it->second, "'",
+                                    s ? absl::StrCat("; did you mean '", *s, "'?") : "",
+                                    " (default, round-robin, or the Java class names)"));
+      }
     }
     sc->producers.push_back(std::move(spec));
   }
@@ -223,6 +240,22 @@ absl::Status ParseConsumers(const Reader& r, const YAML::Node& n, Scenario* sc) 
     }
     if (c["start"]) KSIM_SET_OR_RETURN(spec.start_ns, r.Duration(c["start"], path + ".start"));
     if (c["config"]) KSIM_SET_OR_RETURN(spec.config, r.Configs(c["config"], path + ".config", ConsumerConfigDef()));
+    if (spec.threading == "worker-pool") {
+      return r.Error(c["threading"], path + ".threading",
+                     "the worker-pool pattern is not supported yet (use consumer-per-fiber)");
+    }
+    for (const char* key : {"group.instance.id", "interceptor.classes"}) {
+      auto it = spec.config.find(key);
+      if (it != spec.config.end() && !it->second.empty()) {
+        return r.Error(c["config"][key], path + ".config." + key,
+                       std::string(key) + " is not supported by scenario workloads yet");
+      }
+    }
+    if (auto it = spec.config.find("isolation.level");
+        it != spec.config.end() && it->second == "read_committed") {
+      return r.Error(c["config"]["isolation.level"], path + ".config.isolation.level",
+                     "read_committed needs transactions, which ksim does not model");
+    }
     sc->consumers.push_back(std::move(spec));
   }
   return absl::OkStatus();
@@ -284,6 +317,7 @@ absl::StatusOr<Scenario> ParseScenario(const std::string& text, const std::strin
                                     : absl::StrCat(" (checks: ", absl::StrJoin(names, ", "), ")")));
     }
   }
+  sc.notes = r.notes;
   return sc;
 }
 

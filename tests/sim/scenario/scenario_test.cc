@@ -113,6 +113,15 @@ TEST(ScenarioTest, EveryValidationErrorIsOneLine) {
       {"nemesis: {kinds: [crsh]}\n", "did you mean 'crash'"},
       {"expect: [no-lost-writes]\n", "unknown check"},
       {"name: [unclosed\n", "YAML syntax error"},
+      {"topics: [{name: t}]\nproducers: [{topic: t, config: {interceptor.classes: x}}]\n",
+       "not supported"},
+      {"topics: [{name: t}]\nproducers: [{topic: t, config: {partitioner.class: round-robn}}]\n",
+       "did you mean 'round-robin'"},
+      {"topics: [{name: t}]\nconsumers: [{group: g, subscribe: [t], threading: worker-pool}]\n",
+       "not supported yet"},
+      {"topics: [{name: t}]\nconsumers: [{group: g, subscribe: [t],"
+       " config: {isolation.level: read_committed}}]\n",
+       "does not model"},
       {"- just a list\n", "a scenario file is a mapping"},
   };
   for (const auto& [text, needle] : cases) {
@@ -138,6 +147,16 @@ TEST(ScenarioTest, OverridesReachNestedConfigsByName) {
   EXPECT_NE(e.find("no entry named 'nosuch'"), std::string::npos) << e;
   e = ErrorOf(kGood, {"producers.app.config.linger.mss=1"});
   EXPECT_NE(e.find("did you mean 'linger.ms'"), std::string::npos) << e;
+}
+
+TEST(ScenarioTest, KeysNotModelledYetAreReportedAsNotes) {
+  auto s = ParseScenario("cluster: {broker-config: {num.io.threads: 16}}\n", "n.yaml");
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ(s->notes.size(), 1u);
+  EXPECT_NE(s->notes[0].find("n.yaml:1: cluster.broker-config.num.io.threads=16"),
+            std::string::npos)
+      << s->notes[0];
+  EXPECT_TRUE(ParseScenario(kGood, "test.yaml")->notes.empty());
 }
 
 TEST(ScenarioTest, Units) {
