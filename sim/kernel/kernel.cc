@@ -172,7 +172,7 @@ void Kernel::Shutdown() {
 
 Kernel::~Kernel() {
   Shutdown();
-  heap_.clear();
+  queue_.Clear();
   callbacks_.clear();
   for (auto& n : nodes_) {
     n->state.reset();
@@ -216,7 +216,7 @@ WakeReason Kernel::Park(TimeNs deadline) {
   f.armed = false;
   if (f.killed) throw FiberKilled{};
   if (deadline != kForever) {
-    Push(QueuedEvent{std::max(deadline, now_), next_seq_++, f.gen, f.slot, kNoCallback});
+    queue_.Push(QueuedEvent{std::max(deadline, now_), f.gen, f.slot, kNoCallback});
   }
   f.parked = true;
   f.ctx = bf::context::active();
@@ -232,7 +232,7 @@ void Kernel::SleepUntil(TimeNs t) {
   KSIM_CHECK(!f.parked);
   if (f.killed) throw FiberKilled{};
   f.gen = ++next_gen_;
-  if (t != kForever) Push(QueuedEvent{std::max(t, now_), next_seq_++, f.gen, f.slot, kNoCallback});
+  if (t != kForever) queue_.Push(QueuedEvent{std::max(t, now_), f.gen, f.slot, kNoCallback});
   f.parked = true;
   f.ctx = bf::context::active();
   f.ctx->suspend();
@@ -255,49 +255,6 @@ void Kernel::MakeRunnable(FiberRec& f) {
   algo_->awakened(f.ctx);
 }
 
-// The event queue is a 4-ary min-heap on (time, seq): shallower than a binary heap, and sifting
-// moves a hole instead of swapping, which matters at tens of millions of events per second.
-namespace {
-inline bool Before(TimeNs at, uint64_t aseq, TimeNs bt, uint64_t bseq) {
-  return at < bt || (at == bt && aseq < bseq);
-}
-}  // namespace
-
-void Kernel::Push(QueuedEvent ev) {
-  heap_.push_back(ev);
-  size_t i = heap_.size() - 1;
-  while (i > 0) {
-    size_t parent = (i - 1) / 4;
-    if (!Before(ev.time, ev.seq, heap_[parent].time, heap_[parent].seq)) break;
-    heap_[i] = heap_[parent];
-    i = parent;
-  }
-  heap_[i] = ev;
-}
-
-Kernel::QueuedEvent Kernel::Pop() {
-  QueuedEvent top = heap_[0];
-  QueuedEvent last = heap_.back();
-  heap_.pop_back();
-  const size_t n = heap_.size();
-  if (n == 0) return top;
-  size_t i = 0;
-  for (;;) {
-    size_t first = 4 * i + 1;
-    if (first >= n) break;
-    size_t best = first;
-    size_t end = std::min(first + 4, n);
-    for (size_t c = first + 1; c < end; ++c) {
-      if (Before(heap_[c].time, heap_[c].seq, heap_[best].time, heap_[best].seq)) best = c;
-    }
-    if (!Before(heap_[best].time, heap_[best].seq, last.time, last.seq)) break;
-    heap_[i] = heap_[best];
-    i = best;
-  }
-  heap_[i] = last;
-  return top;
-}
-
 void Kernel::At(TimeNs t, Callback cb) {
   uint32_t idx;
   if (!free_callbacks_.empty()) {
@@ -308,14 +265,14 @@ void Kernel::At(TimeNs t, Callback cb) {
     idx = static_cast<uint32_t>(callbacks_.size());
     callbacks_.push_back(std::move(cb));
   }
-  Push(QueuedEvent{std::max(t, now_), next_seq_++, 0, 0, idx});
+  queue_.Push(QueuedEvent{std::max(t, now_), 0, 0, idx});
 }
 
 bool Kernel::MainShouldWake() const {
   const FiberRec& main = Rec(kMainSlot);
   if (!main.parked || !in_run_) return false;
   if (draining_) return live_fibers_ == 0;
-  return stop_requested_ || heap_.empty() || heap_.front().time > until_;
+  return stop_requested_ || queue_.empty() || queue_.MinTime() > until_;
 }
 
 void Kernel::WakeMain() {
@@ -331,8 +288,8 @@ void Kernel::RunEventsUntilRunnable() {
       WakeMain();
       return;
     }
-    if (heap_.empty()) return;  // deadlock: reported by the algorithm
-    QueuedEvent ev = Pop();
+    if (queue_.empty()) return;  // deadlock: reported by the algorithm
+    QueuedEvent ev = queue_.Pop();
     KSIM_CHECK(ev.time >= now_);
     now_ = ev.time;
     ++events_processed_;

@@ -22,6 +22,7 @@
 #include "engine/runtime/rng.h"
 #include "engine/runtime/scheduler.h"
 #include "engine/runtime/virtual_time.h"
+#include "sim/kernel/event_queue.h"
 #include "sim/kernel/trace.h"
 
 namespace ksim {
@@ -123,7 +124,6 @@ class Kernel final : public Scheduler {
   struct Node;
   struct QueuedEvent {
     TimeNs time;
-    uint64_t seq;
     uint64_t gen;       // wait generation for fiber wake-ups
     uint32_t slot;      // fiber slot for wake-ups
     uint32_t callback;  // index into callbacks_, or kNoCallback for a timed wake-up
@@ -135,8 +135,6 @@ class Kernel final : public Scheduler {
   FiberRec& Rec(uint32_t slot) const;
   uint32_t NewSlot();
   FiberRec& CurrentRec() const;
-  void Push(QueuedEvent ev);
-  QueuedEvent Pop();
   void MakeRunnable(FiberRec& f);
   void FiberMain(uint32_t slot, std::function<void()>& fn);
   void FiberExited(uint32_t slot);
@@ -148,7 +146,6 @@ class Kernel final : public Scheduler {
   SimAlgorithm* algo_ = nullptr;
   TimeNs now_ = 0;
   TimeNs until_ = 0;
-  uint64_t next_seq_ = 0;
   uint64_t next_gen_ = 0;
   uint64_t events_processed_ = 0;
   bool stop_requested_ = false;
@@ -156,7 +153,7 @@ class Kernel final : public Scheduler {
   bool in_callback_ = false;
   bool in_run_ = false;  // main is parked in RunUntil (or the destructor's drain)
   size_t live_fibers_ = 0;
-  std::vector<QueuedEvent> heap_;
+  mutable RadixEventQueue<QueuedEvent> queue_;  // MinTime() may reorganise it
   std::vector<Callback> callbacks_;
   std::vector<uint32_t> free_callbacks_;
   std::vector<std::unique_ptr<FiberRec[]>> fiber_chunks_;
