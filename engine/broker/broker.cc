@@ -148,7 +148,16 @@ std::shared_ptr<Response> Broker::HandleProduce(const ProduceRequest& r) {
     }
     resp->partitions[tp] = p->Produce(batch, r.acks, deadline);
   }
-  if (r.acks == 0) return nullptr;
+  if (r.acks == 0) {
+    // No response to acks=0, but on an error Kafka closes the connection so the client notices.
+    for (const auto& [tp, pr] : resp->partitions) {
+      if (pr.error == Error::kNone) continue;
+      rt_.Trace("produce-acks0-close", absl::StrCat(tp.ToString(), " ", ErrorName(pr.error)));
+      resp->close_connection = true;
+      return resp;
+    }
+    return nullptr;
+  }
   return resp;
 }
 

@@ -81,6 +81,9 @@ class Response : public Payload {
   virtual int64_t SizeBytes() const { return kResponseHeaderBytes; }
 
   int32_t correlation_id = 0;
+  // Not sent: the server closes the connection instead (Kafka's answer to a failed acks=0
+  // produce, so that the client notices and refreshes its metadata).
+  bool close_connection = false;
 
  private:
   ApiKey api_;

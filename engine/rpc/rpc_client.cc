@@ -47,6 +47,7 @@ void RpcClient::Disconnect() {
 absl::Status RpcClient::EnsureConnected(TimeNs deadline) {
   MutexLock lock(connect_mu_);
   if (connected()) return absl::OkStatus();
+  if (conn_ != nullptr) ++broken_connections_;
   conn_ = nullptr;
   TimeNs connect_deadline = std::min(deadline, DeadlineAfter(rt_.Now(), connect_timeout_ns_));
   auto c = rt_.Connect(peer_, connect_deadline);

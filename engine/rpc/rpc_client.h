@@ -41,6 +41,10 @@ class RpcClient {
 
   bool connected() const;
   size_t in_flight() const;
+  // Connections found broken (closed by the peer, reset, timed out) when the next request
+  // reconnected. A client that sends without responses (acks=0) learns of trouble this way, as
+  // Kafka's NetworkClient does from a disconnect, and refreshes its metadata.
+  uint64_t broken_connections() const { return broken_connections_; }
 
  private:
   struct Conn;
@@ -51,6 +55,7 @@ class RpcClient {
   std::string client_id_;
   DurationNs connect_timeout_ns_;
   int32_t next_correlation_id_ = 0;
+  uint64_t broken_connections_ = 0;
   std::shared_ptr<Conn> conn_;
   Mutex connect_mu_;  // one connection attempt at a time
 };

@@ -23,6 +23,10 @@ void RpcServer::Serve(std::shared_ptr<Connection> connection) {
     auto request = std::static_pointer_cast<const Request>(*msg);
     std::shared_ptr<Response> response = handler_(request, connection->peer());
     if (response == nullptr) continue;
+    if (response->close_connection) {
+      connection->Close();
+      return;
+    }
     // Correlation ids echo the request's; handlers need not set them.
     response->correlation_id = request->correlation_id;
     if (!connection->Send(response, response->SizeBytes()).ok()) return;

@@ -58,8 +58,8 @@ std::set<std::pair<TopicPartition, RecordId>> Surviving(const History& h, bool r
 
 const std::vector<std::string>& AllCheckNames() {
   static const std::vector<std::string> names = {
-      kNoLostAckedWrites, kNoDuplicates,  kPartitionOrder,   kConsistentOffsets, kReplicasAgree,
-      kLiveness,          kAllConsumed,   kGroupSafety,      kCommitsMonotonic};
+      kNoLostAckedWrites, kNoLostWrites,    kNoDuplicates, kPartitionOrder,  kConsistentOffsets,
+      kReplicasAgree,     kLiveness,        kAllConsumed,  kGroupSafety,     kCommitsMonotonic};
   return names;
 }
 
@@ -76,6 +76,25 @@ CheckResult CheckNoLostAckedWrites(const History& h) {
   }
   return Finish(kNoLostAckedWrites, std::move(out), "acknowledged records lost",
                 absl::StrCat(AckedRecords(h).size(), " acknowledged records all present"));
+}
+
+CheckResult CheckNoLostWrites(const History& h) {
+  auto surviving = Surviving(h, /*replicas_too=*/true);
+  std::map<RecordId, const AckOp*> succeeded;
+  for (const AckOp& a : h.acks) {
+    if (a.error == Error::kNone) succeeded.emplace(a.record, &a);
+  }
+  std::vector<Anomaly> out;
+  for (const auto& [rec, ack] : succeeded) {
+    if (surviving.count({ack->tp, rec}) > 0) continue;
+    out.push_back(Anomaly{ack->time, ack->tp, ack->offset, rec,
+                          absl::StrCat(Rec(rec), " from ", ack->producer, " sent to ",
+                                       ack->tp.ToString(), ack->acks_zero ? " with acks=0" : "",
+                                       ", reported successful at ", FormatTime(ack->time),
+                                       ", is on no live replica and was not read back")});
+  }
+  return Finish(kNoLostWrites, std::move(out), "successfully sent records lost",
+                absl::StrCat(succeeded.size(), " successfully sent records all present"));
 }
 
 CheckResult CheckNoDuplicates(const History& h) {
@@ -308,6 +327,7 @@ CheckResult CheckCommitsMonotonic(const History& h) {
 
 CheckResult RunCheck(const std::string& name, const History& h) {
   if (name == kNoLostAckedWrites) return CheckNoLostAckedWrites(h);
+  if (name == kNoLostWrites) return CheckNoLostWrites(h);
   if (name == kNoDuplicates) return CheckNoDuplicates(h);
   if (name == kPartitionOrder) return CheckPartitionOrder(h);
   if (name == kConsistentOffsets) return CheckConsistentOffsets(h);

@@ -30,6 +30,7 @@ struct CheckResult {
 
 // The checks a scenario can ask for, by name.
 inline constexpr const char* kNoLostAckedWrites = "no-lost-acked-writes";
+inline constexpr const char* kNoLostWrites = "no-lost-writes";
 inline constexpr const char* kNoDuplicates = "no-duplicates";
 inline constexpr const char* kPartitionOrder = "partition-order";
 inline constexpr const char* kConsistentOffsets = "consistent-offsets";
@@ -43,6 +44,10 @@ const std::vector<std::string>& AllCheckNames();
 
 // Acknowledged records (acks >= 1, no error) missing from every replica and the final read.
 CheckResult CheckNoLostAckedWrites(const History& h);
+// Like no-lost-acked-writes, but counts every send that succeeded, including acks=0 sends, which
+// succeed as soon as the request is written to the socket: what a fire-and-forget producer
+// believes it stored.
+CheckResult CheckNoLostWrites(const History& h);
 // A record present at two offsets of the final log, or acknowledged at two offsets.
 CheckResult CheckNoDuplicates(const History& h);
 // Per producer and partition, acknowledged offsets follow send order; per consumer and

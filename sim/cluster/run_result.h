@@ -45,6 +45,8 @@ struct RunResult {
   Histogram end_to_end_latency_ns;  // send() to first poll
   std::map<std::string, int64_t> errors;  // failure reason -> count
   std::vector<AppliedFault> faults;
+  // Lines producer interceptors reported at close ("producer-0 counter: success count: ...").
+  std::vector<std::string> interceptor_reports;
   std::vector<CheckResult> checks;
   std::vector<SecondStats> per_second;
   std::vector<TraceEvent> timeline;  // elections, ISR changes, faults, rebalances

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "engine/config/config_def.h"
 #include "engine/runtime/check.h"
@@ -121,9 +122,19 @@ void Workload::Stop(DurationNs close_timeout) {
   close_timeout_ns_ = close_timeout;
 }
 
-std::optional<std::string> Workload::NextKey(const KeySpec& k, Rng& rng, int64_t* sequential) {
-  if (k.kind == "none") return std::nullopt;
-  if (k.kind == "fixed") return k.fixed;
+Datum Workload::NextKey(const KeySpec& k, Datum::Kind kind, Rng& rng, int64_t* sequential) {
+  if (k.kind == "none") return Datum::Null();
+  if (k.kind == "fixed") {
+    int64_t v = 0;
+    switch (kind) {
+      case Datum::Kind::kInt:
+      case Datum::Kind::kLong:
+        KSIM_CHECK_MSG(absl::SimpleAtoi(k.fixed, &v), "fixed numeric key validated at load time");
+        return kind == Datum::Kind::kInt ? Datum::Int(static_cast<int32_t>(v)) : Datum::Long(v);
+      case Datum::Kind::kBytes: return Datum::Bytes(k.fixed);
+      default: return Datum::String(k.fixed);
+    }
+  }
   int64_t n;
   if (k.kind == "uniform") {
     n = static_cast<int64_t>(rng.Uniform(static_cast<uint64_t>(k.n)));
@@ -142,8 +153,35 @@ std::optional<std::string> Workload::NextKey(const KeySpec& k, Rng& rng, int64_t
     }
     n = std::min<int64_t>(k.n - 1, static_cast<int64_t>(rank));
   }
-  return absl::StrCat("key-", n);
+  // Keys follow the key.serializer's type: "key-N" as a string or bytes, N as a number.
+  switch (kind) {
+    case Datum::Kind::kInt: return Datum::Int(static_cast<int32_t>(n));
+    case Datum::Kind::kLong: return Datum::Long(n);
+    case Datum::Kind::kBytes: return Datum::Bytes(absl::StrCat("key-", n));
+    default: return Datum::String(absl::StrCat("key-", n));
+  }
 }
+
+namespace {
+
+// A value of `size_bytes` synthetic bytes of the value.serializer's type (numbers are 4 or 8
+// bytes whatever value-size says).
+Datum MakeValue(Datum::Kind kind, int32_t size_bytes, int64_t n) {
+  switch (kind) {
+    case Datum::Kind::kInt: return Datum::Int(static_cast<int32_t>(n));
+    case Datum::Kind::kLong: return Datum::Long(n);
+    case Datum::Kind::kBytes: return Datum::SyntheticBytes(size_bytes);
+    default: return Datum::SyntheticString(size_bytes);
+  }
+}
+
+Datum::Kind SerializerKind(const Config& config, const char* key) {
+  auto s = MakeSerializer(config.GetString(key));
+  KSIM_CHECK_MSG(s.ok(), "serializers validated at load time");
+  return (*s)->accepts();
+}
+
+}  // namespace
 
 void Workload::RunProducer(const Instance& inst, Event* ready, TimeNs stop) {
   Host& host = cluster_.HostOf(inst.node);
@@ -162,6 +200,8 @@ void Workload::RunProducer(const Instance& inst, Event* ready, TimeNs stop) {
   Rng rng = host.NewRng("workload");
   int64_t sequential = 0;
   int64_t sent = 0;
+  const Datum::Kind key_kind = SerializerKind(*config, "key.serializer");
+  const Datum::Kind value_kind = SerializerKind(*config, "value.serializer");
   // Records are due at a steady rate; the fiber wakes at most every 100 us and sends all
   // records due by then, so high rates do not cost one wake-up per record.
   const double interval_ns = spec.rate_per_second > 0 ? 1e9 / spec.rate_per_second : 0;
@@ -174,11 +214,13 @@ void Workload::RunProducer(const Instance& inst, Event* ready, TimeNs stop) {
     while (sent < due && !stopping_ && (spec.records < 0 || sent < spec.records)) {
       SimRecord r;
       r.topic = spec.topic;
-      r.key = NextKey(spec.key, rng, &sequential);
-      r.value_size_bytes = static_cast<int32_t>(
-          spec.value_size.min_bytes == spec.value_size.max_bytes
-              ? spec.value_size.min_bytes
-              : rng.Range(spec.value_size.min_bytes, spec.value_size.max_bytes));
+      r.key = NextKey(spec.key, key_kind, rng, &sequential);
+      r.value = MakeValue(value_kind,
+                          static_cast<int32_t>(spec.value_size.min_bytes == spec.value_size.max_bytes
+                                                   ? spec.value_size.min_bytes
+                                                   : rng.Range(spec.value_size.min_bytes,
+                                                               spec.value_size.max_bytes)),
+                          sent);
       r.record_id = next_record_id_++;
       producer.Send(std::move(r), nullptr);
       ++sent;
@@ -189,6 +231,9 @@ void Workload::RunProducer(const Instance& inst, Event* ready, TimeNs stop) {
     }
   }
   producer.Close(close_timeout_ns_);
+  for (const std::string& line : producer.interceptor_reports()) {
+    cluster_.result().interceptor_reports.push_back(inst.name + " " + line);
+  }
   --running_producers_;
 }
 
@@ -224,9 +269,10 @@ void Workload::OnComplete(const std::string& client_id, const SimRecord& r,
     a.tp = result->tp;
     a.offset = result->offset;
     ++res.records_acked;
-    res.bytes_acked += r.value_size_bytes + (r.key ? static_cast<int64_t>(r.key->size()) : 0);
+    const int64_t value_bytes = std::max(0, r.serialized_value_bytes);
+    res.bytes_acked += value_bytes + std::max(0, r.serialized_key_bytes);
     ++ss.acked;
-    ss.acked_bytes += r.value_size_bytes;
+    ss.acked_bytes += value_bytes;
     auto it = send_time_.find(r.record_id);
     if (it != send_time_.end()) {
       res.produce_latency_ns.Record(now - it->second);

@@ -57,7 +57,7 @@ class Workload final : public ProducerObserver, public ConsumerObserver {
   };
   void RunProducer(const Instance& inst, Event* ready, TimeNs stop);
   void RunConsumer(const ConsumerInstance& inst, Event* ready);
-  std::optional<std::string> NextKey(const KeySpec& k, Rng& rng, int64_t* sequential);
+  Datum NextKey(const KeySpec& k, Datum::Kind kind, Rng& rng, int64_t* sequential);
 
   Cluster& cluster_;
   const Scenario& sc_;

@@ -76,6 +76,10 @@ std::string ConsoleSummary(const RunResult& r, const ReportContext& ctx, bool co
   for (const AppliedFault& f : r.faults) {
     absl::StrAppendFormat(&out, "  %10s  %s\n", FormatTime(f.time), f.description);
   }
+  if (!r.interceptor_reports.empty()) {
+    out += "interceptors\n";
+    for (const std::string& line : r.interceptor_reports) absl::StrAppend(&out, "  ", line, "\n");
+  }
   out += "checks\n";
   for (const CheckResult& c : r.checks) {
     absl::StrAppendFormat(&out, "  %s %-22s %s\n", StatusMark(c.status, color), c.name, c.summary);
@@ -132,6 +136,7 @@ nlohmann::json ToJson(const RunResult& r, const ReportContext& ctx, bool include
     j["faults"].push_back({{"time_s", static_cast<double>(f.time) / 1e9},
                            {"description", f.description}});
   }
+  j["interceptors"] = r.interceptor_reports;
   j["checks"] = nlohmann::json::array();
   for (const CheckResult& c : r.checks) {
     nlohmann::json a = nlohmann::json::array();

@@ -4,6 +4,10 @@
 #include <set>
 #include <sstream>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "engine/client/producer/interceptor.h"
+#include "engine/client/producer/serializer.h"
 #include "sim/check/checkers.h"
 #include "sim/scenario/hardware.h"
 #include "sim/scenario/yaml_reader.h"
@@ -177,13 +181,35 @@ absl::Status ParseProducers(const Reader& r, const YAML::Node& n, Scenario* sc) 
     }
     if (p["config"]) KSIM_SET_OR_RETURN(spec.config, r.Configs(p["config"], path + ".config", ProducerConfigDef()));
     // Keys ksim accepts by name but does not model yet are refused, never silently ignored.
-    for (const char* key : {"transactional.id", "interceptor.classes"}) {
+    if (auto it = spec.config.find("transactional.id"); it != spec.config.end() && !it->second.empty()) {
+      return r.Error(p["config"]["transactional.id"], path + ".config.transactional.id",
+                     "transactions are not modelled by ksim");
+    }
+    if (auto it = spec.config.find("interceptor.classes"); it != spec.config.end()) {
+      auto st = ValidateProducerInterceptors(absl::StrSplit(it->second, ',', absl::SkipWhitespace()));
+      if (!st.ok()) {
+        return r.Error(p["config"]["interceptor.classes"], path + ".config.interceptor.classes",
+                       std::string(st.message()));
+      }
+    }
+    for (const char* key : {"key.serializer", "value.serializer"}) {
       auto it = spec.config.find(key);
-      if (it == spec.config.end() || it->second.empty()) continue;
-      return r.Error(p["config"][key], path + ".config." + key,
-                     std::string(key) == "transactional.id"
-                         ? "transactions are not modelled by ksim"
-                         : "producer interceptors are not supported by scenario workloads yet");
+      if (it == spec.config.end()) continue;
+      auto ser = MakeSerializer(it->second);
+      if (!ser.ok()) {
+        return r.Error(p["config"][key], path + ".config." + key, std::string(ser.status().message()));
+      }
+      const Datum::Kind kind = (*ser)->accepts();
+      if (std::string(key) == "key.serializer" && spec.key.kind == "fixed" &&
+          (kind == Datum::Kind::kInt || kind == Datum::Kind::kLong)) {
+        int64_t v;
+        if (!absl::SimpleAtoi(spec.key.fixed, &v) ||
+            (kind == Datum::Kind::kInt && (v < INT32_MIN || v > INT32_MAX))) {
+          return r.Error(p["key"], path + ".key",
+                         absl::StrCat("the fixed key '", spec.key.fixed, "' is not a number, but ",
+                                      it->second, " serializes numbers"));
+        }
+      }
     }
     if (auto it = spec.config.find("partitioner.class"); it != spec.config.end()) {
       const std::vector<std::string> partitioners = {

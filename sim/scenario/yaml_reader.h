@@ -112,7 +112,7 @@ class Reader {
         "num.network.threads", "num.io.threads", "offsets.retention.minutes",
         "delete.topic.enable", "log.index.interval.bytes", "index.interval.bytes",
         "delete.retention.ms", "message.timestamp.type", "connections.max.idle.ms",
-        "metadata.max.age.ms", "key.serializer", "value.serializer", "key.deserializer",
+        "metadata.max.age.ms", "key.deserializer",
         "value.deserializer", "partitioner.adaptive.partitioning.enable",
         "partitioner.availability.timeout.ms", "retry.backoff.max.ms", "log.roll.hours",
         "segment.ms"};

@@ -22,7 +22,15 @@ KafkaProducer::KafkaProducer(Runtime& rt, Config config, std::vector<NodeId> boo
           config_.GetInt("batch.size"), config_.GetLong("linger.ms") * kMillisecond,
           config_.GetLong("buffer.memory"), config_.GetLong("retry.backoff.ms") * kMillisecond,
           config_.GetInt("delivery.timeout.ms") * kMillisecond}),
+      key_serializer_class_(config_.GetString("key.serializer")),
+      value_serializer_class_(config_.GetString("value.serializer")),
+      interceptors_(rt, config_.GetList("interceptor.classes")),
       rng_(rt.NewRng("producer/" + client_id_)) {
+  auto ks = MakeSerializer(key_serializer_class_);
+  auto vs = MakeSerializer(value_serializer_class_);
+  KSIM_CHECK_MSG(ks.ok() && vs.ok(), "serializers are validated with the configuration");
+  key_serializer_ = std::move(*ks);
+  value_serializer_ = std::move(*vs);
   const std::string acks = config_.GetString("acks");
   acks_ = acks == "all" || acks == "-1" ? -1 : static_cast<int16_t>(acks == "1" ? 1 : 0);
   idempotent_ = config_.GetBool("enable.idempotence");
@@ -56,8 +64,12 @@ Future<SendResult> KafkaProducer::Send(SimRecord record) {
 void KafkaProducer::Send(SimRecord record, SendCallback callback) {
   ++records_sent_;
   if (observer_ != nullptr) observer_->OnSend(client_id_, record);
+  // Kafka: interceptors see the record first, then doSend() serializes and partitions it.
+  if (!interceptors_.empty()) record = interceptors_.OnSend(std::move(record));
+  int32_t partition = -1;
   auto fail = [&](const absl::Status& s) {
     ++records_failed_;
+    interceptors_.OnSendError(record, partition, s);
     if (observer_ != nullptr) observer_->OnComplete(client_id_, record, s, acks_ == 0);
     if (callback) callback(s);
   };
@@ -71,19 +83,34 @@ void KafkaProducer::Send(SimRecord record, SendCallback callback) {
     fail(partitions.status());
     return;
   }
-  int32_t partition;
+  auto key = SerializeField(*key_serializer_, key_serializer_class_, true, record.topic, record.key);
+  if (!key.ok()) {
+    fail(key.status());
+    return;
+  }
+  auto value = SerializeField(*value_serializer_, value_serializer_class_, false, record.topic,
+                              record.value);
+  if (!value.ok()) {
+    fail(value.status());
+    return;
+  }
+  record.serialized_key_bytes = key->size();
+  record.serialized_value_bytes = value->size();
+  // Keys are hashed, so they are materialised in full.
+  std::optional<std::string> key_bytes;
+  if (!key->is_null) key_bytes = key->bytes + std::string(static_cast<size_t>(key->synthetic_bytes), '\0');
   if (record.partition.has_value()) {
     partition = *record.partition;
   } else {
     ClusterView view{*partitions, metadata_.AvailablePartitions(record.topic)};
-    partition = partitioner_->Partition(record.topic, record.key, *partitions, view, rng_);
+    partition = partitioner_->Partition(record.topic, key_bytes, *partitions, view, rng_);
   }
   if (record.timestamp_ms < 0) record.timestamp_ms = rt_.Now() / kMillisecond;
   PendingRecord pr;
   pr.record_id = record.record_id;
-  pr.key_size_bytes = record.key ? static_cast<int32_t>(record.key->size()) : -1;
-  pr.key_hash = record.key ? Murmur2(*record.key) : 0;
-  pr.value_size_bytes = record.value_size_bytes;
+  pr.key_size_bytes = record.serialized_key_bytes;
+  pr.key_hash = key_bytes ? Murmur2(*key_bytes) : 0;
+  pr.value_size_bytes = std::max(0, record.serialized_value_bytes);
   pr.timestamp_ms = record.timestamp_ms;
   pr.size_bytes = EstimateRecordBytes(pr.key_size_bytes, pr.value_size_bytes);
   if (pr.size_bytes + kBatchHeaderBytes > max_request_size_) {
@@ -94,9 +121,16 @@ void KafkaProducer::Send(SimRecord record, SendCallback callback) {
   }
   const uint64_t id = record.record_id;
   pending_records_[id] = record;
-  pr.callback = [this, id, callback](const SendResult& r) {
+  pr.callback = [this, id, callback, partition](const SendResult& r) {
     auto it = pending_records_.find(id);
     if (it != pending_records_.end()) {
+      if (!interceptors_.empty()) {
+        if (r.ok()) {
+          interceptors_.OnAcknowledgement(*r, absl::OkStatus());
+        } else {
+          interceptors_.OnSendError(it->second, partition, r.status());
+        }
+      }
       if (observer_ != nullptr) observer_->OnComplete(client_id_, it->second, r, acks_ == 0);
       pending_records_.erase(it);
     }
@@ -226,8 +260,10 @@ void KafkaProducer::SendRequest(NodeId node, std::vector<std::unique_ptr<Produce
   rt_.Spawn("produce-request", [this, alive, node, req, shared] {
     RpcClient* client = nodes_[node].client.get();
     if (acks_ == 0) {
+      const uint64_t broken_before = client->broken_connections();
       absl::Status s = client->Send(req, DeadlineAfter(rt_.Now(), request_timeout_ns_));
       if (!*alive) return;
+      if (client->broken_connections() != broken_before) metadata_.RequestUpdate();
       for (auto& b : *shared) {
         HandleResult(std::move(b), s.ok() ? Error::kNone : Error::kNetworkException, -1,
                      std::string(s.message()));
@@ -330,6 +366,7 @@ void KafkaProducer::Close(DurationNs timeout) {
   }
   accumulator_.EndFlush();
   closed_ = true;
+  interceptors_.Close();
   wakeup_.Set();
 }
 

@@ -15,6 +15,9 @@
 
 #include "engine/client/client_metadata.h"
 #include "engine/client/producer/compression.h"
+#include "engine/client/producer/interceptor.h"
+#include "engine/client/producer/record.h"
+#include "engine/client/producer/serializer.h"
 #include "engine/client/producer/record_accumulator.h"
 #include "engine/config/config_def.h"
 #include "engine/protocol/messages.h"
@@ -25,23 +28,6 @@
 namespace ksim {
 
 class Partitioner;
-
-struct RecordMetadata {
-  TopicPartition tp;
-  int64_t offset = -1;  // -1 with acks=0
-  int64_t timestamp_ms = -1;
-};
-
-// A record as the simulator's workloads send it: payload bytes are synthetic (sizes only), and
-// `record_id` identifies it in the history.
-struct SimRecord {
-  std::string topic;
-  std::optional<int32_t> partition;
-  std::optional<std::string> key;  // serialized key bytes
-  int32_t value_size_bytes = 0;
-  int64_t timestamp_ms = -1;  // -1: now
-  uint64_t record_id = 0;
-};
 
 // Hooks for the simulator's history recorder.
 class ProducerObserver {
@@ -80,6 +66,8 @@ class KafkaProducer {
   int64_t records_failed() const { return records_failed_; }
   int64_t requests_sent() const { return requests_sent_; }
   int64_t retries() const { return retries_; }
+  // What the interceptors of interceptor.classes report (e.g. the counter's totals).
+  std::vector<std::string> interceptor_reports() const { return interceptors_.Reports(); }
 
  private:
   struct NodeState {
@@ -102,6 +90,11 @@ class KafkaProducer {
   ClientMetadata metadata_;
   RecordAccumulator accumulator_;
   std::unique_ptr<Partitioner> partitioner_;
+  std::string key_serializer_class_;
+  std::string value_serializer_class_;
+  std::unique_ptr<Serializer> key_serializer_;
+  std::unique_ptr<Serializer> value_serializer_;
+  ProducerInterceptors interceptors_;
   ProducerObserver* observer_ = nullptr;
   Rng rng_;
   int16_t acks_;

@@ -115,5 +115,39 @@ TEST(ScenarioRunsTest, HighWatermarkTruncationLosesWhatLeaderEpochsKeep) {
   EXPECT_TRUE(fixed.all_checks_passed()) << Failures(fixed);
 }
 
+TEST(ScenarioRunsTest, AcksZeroLosesWhatItReportedSent) {
+  ExpectCaught("acks-zero", "no-lost-writes");
+  // The same faults with acks=all: nothing reported successful is lost.
+  for (int seed = 1; seed <= 3; ++seed) {
+    RunResult r = RunScenario("acks-zero", seed, {"producers.app.config.acks=all"});
+    EXPECT_TRUE(r.all_checks_passed()) << "seed " << seed << ": " << Failures(r);
+  }
+}
+
+TEST(ScenarioRunsTest, RetriesReorderWithoutIdempotence) {
+  ExpectCaught("producer-reordering", "partition-order");
+  for (int seed = 1; seed <= 3; ++seed) {
+    RunResult r = RunScenario("producer-reordering", seed,
+                              {"producers.app.config.enable.idempotence=true"});
+    EXPECT_TRUE(r.all_checks_passed()) << "seed " << seed << ": " << Failures(r);
+  }
+}
+
+TEST(ScenarioRunsTest, InterceptorChainSeesEveryOutcome) {
+  for (int seed = 1; seed <= 5; ++seed) {
+    RunResult r = RunScenario("producer-interceptors", seed);
+    EXPECT_TRUE(r.all_checks_passed()) << "seed " << seed << ": " << Failures(r);
+    ASSERT_EQ(r.interceptor_reports.size(), 1u);
+    // The counter saw every acknowledgement and every failure.
+    EXPECT_EQ(r.interceptor_reports[0],
+              "app-1 ksim.examples.CounterInterceptor: success count: " +
+                  std::to_string(r.records_acked) +
+                  ", fail count: " + std::to_string(r.records_failed));
+    // Values went through the timestamp prepender: "<ms>," adds at least 2 bytes to 100.
+    ASSERT_GT(r.records_acked, 0);
+    EXPECT_GT(r.bytes_acked / r.records_acked, 100 + 8 + 2);
+  }
+}
+
 }  // namespace
 }  // namespace ksim

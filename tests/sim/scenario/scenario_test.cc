@@ -111,10 +111,19 @@ TEST(ScenarioTest, EveryValidationErrorIsOneLine) {
       {"faults: [{at: 1s}]\n", "no fault given"},
       {"faults: [{from: 5s, to: 1s, isolate: broker-1}]\n", "must be after"},
       {"nemesis: {kinds: [crsh]}\n", "did you mean 'crash'"},
-      {"expect: [no-lost-writes]\n", "unknown check"},
+      {"expect: [no-lost-write]\n", "did you mean 'no-lost-writes'"},
       {"name: [unclosed\n", "YAML syntax error"},
       {"topics: [{name: t}]\nproducers: [{topic: t, config: {interceptor.classes: x}}]\n",
-       "not supported"},
+       "unknown producer interceptor 'x'"},
+      {"topics: [{name: t}]\nproducers: [{topic: t, config: {interceptor.classes: "
+       "'ksim.examples.CounterInterceptor,ksim.examples.TimeStampPrependerInterceptr'}}]\n",
+       "did you mean 'ksim.examples.TimeStampPrependerInterceptor'"},
+      {"topics: [{name: t}]\nproducers: [{topic: t, config: {key.serializer: "
+       "org.apache.kafka.common.serialization.LongSerialiser}}]\n",
+       "did you mean 'org.apache.kafka.common.serialization.LongSerializer'"},
+      {"topics: [{name: t}]\nproducers: [{topic: t, key: 'fixed(abc)', config: {key.serializer: "
+       "long}}]\n",
+       "is not a number"},
       {"topics: [{name: t}]\nproducers: [{topic: t, config: {partitioner.class: round-robn}}]\n",
        "did you mean 'round-robin'"},
       {"topics: [{name: t}]\nconsumers: [{group: g, subscribe: [t], threading: worker-pool}]\n",
