@@ -113,7 +113,7 @@ class Reader {
         "delete.topic.enable", "log.index.interval.bytes", "index.interval.bytes",
         "delete.retention.ms", "message.timestamp.type", "connections.max.idle.ms",
         "metadata.max.age.ms", "key.deserializer",
-        "value.deserializer", "partitioner.adaptive.partitioning.enable",
+        "value.deserializer",
         "partitioner.availability.timeout.ms", "retry.backoff.max.ms", "log.roll.hours",
         "segment.ms"};
     return std::find(keys.begin(), keys.end(), key) != keys.end();

@@ -102,7 +102,11 @@ void KafkaProducer::Send(SimRecord record, SendCallback callback) {
   if (record.partition.has_value()) {
     partition = *record.partition;
   } else {
-    ClusterView view{*partitions, metadata_.AvailablePartitions(record.topic)};
+    const std::string& topic = record.topic;
+    ClusterView view{*partitions, metadata_.AvailablePartitions(topic),
+                     [this, &topic](int32_t p) {
+                       return accumulator_.QueuedBatches(TopicPartition{topic, p});
+                     }};
     partition = partitioner_->Partition(record.topic, key_bytes, *partitions, view, rng_);
   }
   if (record.timestamp_ms < 0) record.timestamp_ms = rt_.Now() / kMillisecond;
@@ -142,6 +146,7 @@ void KafkaProducer::Send(SimRecord record, SendCallback callback) {
     if (callback) callback(r);
   };
   TopicPartition tp{record.topic, partition};
+  const int64_t record_bytes = pr.size_bytes;
   auto full = accumulator_.Append(tp, std::move(pr), rt_.Now(), deadline);
   if (!full.ok()) {
     auto it = pending_records_.find(id);
@@ -149,7 +154,9 @@ void KafkaProducer::Send(SimRecord record, SendCallback callback) {
     fail(full.status());
     return;
   }
-  if (partitioner_ != nullptr) partitioner_->OnAppend(tp, accumulator_.buffered_bytes());
+  if (partitioner_ != nullptr) {
+    partitioner_->OnAppend(tp, record_bytes, accumulator_.AllBatchesFull(tp));
+  }
   if (*full || accumulator_.buffered_bytes() > 0) wakeup_.Set();
 }
 

@@ -24,6 +24,9 @@ namespace ksim {
 struct ClusterView {
   int32_t num_partitions = 0;
   std::vector<int32_t> available;  // partitions with a known leader
+  // Batches queued in the accumulator for a partition (KIP-794's load statistic); unset: no
+  // statistics (uniform choice).
+  std::function<int32_t(int32_t partition)> queue_batches;
 };
 
 class Partitioner {
@@ -31,25 +34,38 @@ class Partitioner {
   virtual ~Partitioner() = default;
   virtual int32_t Partition(const std::string& topic, const std::optional<std::string>& key,
                             int32_t num_partitions, const ClusterView& view, Rng& rng) = 0;
-  // A record of `record_bytes` was appended to `tp` (the sticky partitioner counts bytes).
-  virtual void OnAppend(const TopicPartition& tp, int64_t record_bytes) {}
+  // A record of `record_bytes` was appended to `tp`; `batches_full` says whether every batch
+  // queued for `tp` is now full (the sticky partitioner counts bytes and switches).
+  virtual void OnAppend(const TopicPartition& tp, int64_t record_bytes, bool batches_full) {}
 };
 
+// Kafka's built-in partitioner (BuiltInPartitioner, KIP-480 and KIP-794). Keyless records stick
+// to one partition; after batch.size bytes went to it the partitioner switches, but only once
+// every batch of that partition is full (so batches are not cut short), and at the latest after
+// twice batch.size. The next partition is drawn among partitions with a leader; with
+// partitioner.adaptive.partitioning.enable (the default) the draw is weighted towards
+// partitions with fewer queued batches: weight = (max queue + 1) - queue. ksim reads the queue
+// sizes at the moment of the switch (Kafka samples them in the sender's ready() pass).
 class DefaultPartitioner final : public Partitioner {
  public:
-  DefaultPartitioner(int32_t batch_size_bytes, bool ignore_keys)
-      : batch_size_bytes_(batch_size_bytes), ignore_keys_(ignore_keys) {}
+  DefaultPartitioner(int32_t batch_size_bytes, bool ignore_keys, bool adaptive = true)
+      : batch_size_bytes_(batch_size_bytes), ignore_keys_(ignore_keys), adaptive_(adaptive) {}
   int32_t Partition(const std::string& topic, const std::optional<std::string>& key,
                     int32_t num_partitions, const ClusterView& view, Rng& rng) override;
-  void OnAppend(const TopicPartition& tp, int64_t record_bytes) override;
+  void OnAppend(const TopicPartition& tp, int64_t record_bytes, bool batches_full) override;
+
+  // The partition a switch picks (exposed for tests): `draw` is a non-negative random int.
+  int32_t NextPartition(int32_t num_partitions, const ClusterView& view, uint32_t draw) const;
 
  private:
   struct Sticky {
     int32_t partition = -1;
     int64_t bytes = 0;
+    bool switch_due = false;
   };
   int32_t batch_size_bytes_;
   bool ignore_keys_;
+  bool adaptive_;
   std::map<std::string, Sticky> sticky_;
 };
 

@@ -50,6 +50,18 @@ absl::StatusOr<bool> RecordAccumulator::Append(const TopicPartition& tp, Pending
   return full || q.size() > 1;
 }
 
+int32_t RecordAccumulator::QueuedBatches(const TopicPartition& tp) const {
+  auto it = queues_.find(tp);
+  return it == queues_.end() ? 0 : static_cast<int32_t>(it->second.size());
+}
+
+bool RecordAccumulator::AllBatchesFull(const TopicPartition& tp) const {
+  auto it = queues_.find(tp);
+  if (it == queues_.end() || it->second.empty()) return true;
+  const ProducerBatch& last = *it->second.back();
+  return last.closed || last.size_bytes >= o_.batch_size_bytes;
+}
+
 std::vector<TopicPartition> RecordAccumulator::Ready(TimeNs now, TimeNs* next_check) const {
   std::vector<TopicPartition> out;
   *next_check = kForever;

@@ -81,6 +81,9 @@ class RecordAccumulator {
   void EndFlush() { --flushes_; }
   bool HasUnsent() const;
   int64_t buffered_bytes() const { return used_bytes_; }
+  // Batches queued for `tp` (not yet sent), and whether all of them are full.
+  int32_t QueuedBatches(const TopicPartition& tp) const;
+  bool AllBatchesFull(const TopicPartition& tp) const;
   // A partition is muted while one of its batches is in flight, when ordering requires it.
   void Mute(const TopicPartition& tp) { muted_[tp] = true; }
   void Unmute(const TopicPartition& tp) { muted_.erase(tp); }

@@ -48,10 +48,72 @@ TEST(PartitionerTest, StickySwitchesAfterBatchSizeBytes) {
   const int32_t first = p.Partition("t", std::nullopt, 6, view, rng);
   for (int i = 0; i < 9; ++i) {
     EXPECT_EQ(p.Partition("t", std::nullopt, 6, view, rng), first);
-    p.OnAppend({"t", first}, 100);
+    p.OnAppend({"t", first}, 100, true);
   }
-  p.OnAppend({"t", first}, 100);  // 1000 bytes: the batch is full
-  EXPECT_NE(p.Partition("t", std::nullopt, 6, view, rng), first);
+  EXPECT_EQ(p.Partition("t", std::nullopt, 6, view, rng), first);
+  p.OnAppend({"t", first}, 100, true);  // 1000 bytes and the batch is full: switch
+  // The switch draws again among all available partitions (it may draw the same one), so
+  // count switches over many rounds instead.
+  int moved = 0;
+  int32_t cur = p.Partition("t", std::nullopt, 6, view, rng);
+  for (int round = 0; round < 60; ++round) {
+    p.OnAppend({"t", cur}, 1000, true);
+    int32_t next = p.Partition("t", std::nullopt, 6, view, rng);
+    moved += next != cur;
+    cur = next;
+  }
+  EXPECT_GT(moved, 40);  // about 5/6 of the draws land elsewhere
+}
+
+TEST(PartitionerTest, SwitchWaitsForFullBatchesButNotBeyondTwiceBatchSize) {
+  DefaultPartitioner p(1000, false);
+  Rng rng(7);
+  ClusterView view{1000, {}};
+  for (int i = 0; i < 1000; ++i) view.available.push_back(i);
+  const int32_t first = p.Partition("t", std::nullopt, 1000, view, rng);
+  // 1,500 bytes but the last batch is not full: Kafka keeps the partition (KIP-794).
+  p.OnAppend({"t", first}, 1500, false);
+  EXPECT_EQ(p.Partition("t", std::nullopt, 1000, view, rng), first);
+  // At twice batch.size it switches anyway (1 in 1,000 chance of drawing the same partition).
+  p.OnAppend({"t", first}, 500, false);
+  EXPECT_NE(p.Partition("t", std::nullopt, 1000, view, rng), first);
+}
+
+TEST(PartitionerTest, AdaptiveChoiceFollowsKafkasCumulativeFrequencyTable) {
+  DefaultPartitioner p(1000, false, /*adaptive=*/true);
+  // Kafka's own example: queue sizes 0 3 1 -> weights 4 1 3 -> CFT 4 5 8.
+  std::map<int32_t, int32_t> queues = {{0, 0}, {1, 3}, {2, 1}};
+  ClusterView view{3, {0, 1, 2}, [&](int32_t part) { return queues[part]; }};
+  const int32_t want[8] = {0, 0, 0, 0, 1, 2, 2, 2};
+  for (uint32_t draw = 0; draw < 16; ++draw) {
+    EXPECT_EQ(p.NextPartition(3, view, draw), want[draw % 8]) << "draw " << draw;
+  }
+  // Equal queues over all partitions: uniform, draw % n.
+  queues = {{0, 2}, {1, 2}, {2, 2}};
+  for (uint32_t draw = 0; draw < 6; ++draw) EXPECT_EQ(p.NextPartition(3, view, draw), int32_t(draw % 3));
+  // A partition without a leader is left out of the table even when the rest are equal.
+  ClusterView two{3, {0, 2}, [&](int32_t part) { return queues[part]; }};
+  for (uint32_t draw = 0; draw < 6; ++draw) EXPECT_NE(p.NextPartition(3, two, draw), 1);
+  // With partitioner.adaptive.partitioning.enable=false the queues are ignored.
+  DefaultPartitioner uniform(1000, false, /*adaptive=*/false);
+  queues = {{0, 0}, {1, 3}, {2, 1}};
+  for (uint32_t draw = 0; draw < 6; ++draw) EXPECT_EQ(uniform.NextPartition(3, view, draw), int32_t(draw % 3));
+}
+
+TEST(PartitionerTest, AdaptiveSwitchesAvoidLongQueues) {
+  DefaultPartitioner p(100, false);
+  Rng rng(11);
+  // Partition 0's leader is slow: 9 batches queued; the others have none.
+  ClusterView view{4, {0, 1, 2, 3}, [](int32_t part) { return part == 0 ? 9 : 0; }};
+  std::map<int32_t, int> picks;
+  for (int i = 0; i < 4000; ++i) {
+    int32_t part = p.Partition("t", std::nullopt, 4, view, rng);
+    ++picks[part];
+    p.OnAppend({"t", part}, 100, true);  // every record completes a batch: switch each time
+  }
+  // Weights 1:10:10:10, so partition 0 gets about 1/31 of the switches.
+  EXPECT_LT(picks[0], 4000 / 31 * 2);
+  EXPECT_GT(picks[1], 4000 * 10 / 31 * 8 / 10);
 }
 
 TEST(PartitionerTest, StickyOnlyPicksAvailablePartitions) {
@@ -62,7 +124,7 @@ TEST(PartitionerTest, StickyOnlyPicksAvailablePartitions) {
   for (int i = 0; i < 50; ++i) {
     int32_t part = p.Partition("t", std::nullopt, 6, view, rng);
     seen.insert(part);
-    p.OnAppend({"t", part}, 100);
+    p.OnAppend({"t", part}, 100, true);
   }
   EXPECT_EQ(seen, (std::set<int32_t>{1, 4}));
 }
