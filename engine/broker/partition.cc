@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "engine/log/compression.h"
 #include "engine/log/record_batch.h"
 #include "engine/runtime/check.h"
 
@@ -132,6 +133,22 @@ void Partition::MaybeAdvanceHighWatermark() {
 
 ProducePartitionResponse Partition::Produce(BatchPtr batch, int16_t acks, TimeNs deadline) {
   ProducePartitionResponse r;
+  if (is_leader() && !stopped_) {
+    // As Kafka's LogValidator: a compressed batch is decompressed to validate its records, and
+    // a topic whose compression.type names another codec gets it recompressed, at this broker's
+    // CPU cost. Charged before the checks below, which must see the state after the wait.
+    const Codec src = static_cast<Codec>(batch->compression());
+    double cpu_ns = static_cast<double>(batch->raw_bytes()) * CostOf(src).decompress_ns_per_byte;
+    if (settings_.compression_type != "producer") {
+      const Codec dst = CodecFromName(settings_.compression_type);
+      if (dst != src) {
+        cpu_ns += static_cast<double>(batch->raw_bytes()) * CostOf(dst).compress_ns_per_byte;
+        batch = batch->WithCompression(static_cast<int8_t>(dst), CostOf(dst).ratio);
+        ++recompressed_batches_;
+      }
+    }
+    if (cpu_ns >= 1) rt_.Compute(static_cast<DurationNs>(cpu_ns));
+  }
   if (!is_leader() || stopped_) {
     r.error = Error::kNotLeaderOrFollower;
     return r;

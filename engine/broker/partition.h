@@ -42,6 +42,8 @@ class Partition {
   const std::vector<BrokerId>& isr() const { return isr_; }
   const std::vector<BrokerId>& replicas() const { return replicas_; }
   const TopicSettings& settings() const { return settings_; }
+  // Batches this leader recompressed because the topic's compression.type differs.
+  int64_t recompressed_batches() const { return recompressed_batches_; }
   PartitionLog& log() { return *log_; }
   int64_t high_watermark() const;
   int64_t log_end_offset() const;
@@ -100,6 +102,7 @@ class Partition {
   std::unique_ptr<PartitionLog> log_;
   const BrokerSettings& broker_;
   TopicSettings settings_;
+  int64_t recompressed_batches_ = 0;
   BrokerId leader_ = kNoBroker;
   int32_t leader_epoch_ = -1;
   int32_t partition_epoch_ = -1;

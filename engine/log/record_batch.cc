@@ -12,6 +12,15 @@ std::shared_ptr<const RecordBatch> RecordBatch::WithBaseOffset(int64_t base_offs
   return b;
 }
 
+std::shared_ptr<const RecordBatch> RecordBatch::WithCompression(int8_t codec,
+                                                                double ratio) const {
+  auto b = std::make_shared<RecordBatch>(*this);
+  b->compression_ = codec;
+  b->size_bytes_ =
+      kRecordBatchHeaderBytes + static_cast<int64_t>(static_cast<double>(raw_bytes_) * ratio + 0.5);
+  return b;
+}
+
 void RecordBatchBuilder::Add(uint64_t record_id, int64_t key_hash, int32_t key_size,
                              int32_t value_size, int64_t timestamp_ms) {
   if (first_ts_ < 0) first_ts_ = timestamp_ms;
@@ -36,6 +45,7 @@ BatchPtr RecordBatchBuilder::Build(double compression_ratio) {
   b->compression_ = compression_;
   b->first_timestamp_ms_ = first_ts_;
   b->max_timestamp_ms_ = max_ts_;
+  b->raw_bytes_ = raw_bytes_;
   b->size_bytes_ = kRecordBatchHeaderBytes +
                    static_cast<int64_t>(static_cast<double>(raw_bytes_) * compression_ratio + 0.5);
   records_.shrink_to_fit();

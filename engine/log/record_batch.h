@@ -42,6 +42,8 @@ class RecordBatch final : public Payload {
   int64_t max_timestamp_ms() const { return max_timestamp_ms_; }
   int8_t compression() const { return compression_; }
   int64_t size_bytes() const { return size_bytes_; }
+  // The records' bytes before compression.
+  int64_t raw_bytes() const { return raw_bytes_; }
   const SyntheticRecord& record(int32_t i) const { return (*records_)[static_cast<size_t>(i)]; }
   uint64_t record_id(int32_t i) const { return record(i).record_id; }
   int32_t value_size(int32_t i) const { return record(i).value_size; }
@@ -52,6 +54,8 @@ class RecordBatch final : public Payload {
   // A copy placed at `base_offset` in a log, stamped with the leader's epoch.
   std::shared_ptr<const RecordBatch> WithBaseOffset(int64_t base_offset,
                                                     int32_t leader_epoch) const;
+  // A copy recompressed with `codec` at `ratio` (a broker whose compression.type differs).
+  std::shared_ptr<const RecordBatch> WithCompression(int8_t codec, double ratio) const;
   // Memory this batch holds (for the 32-bytes-per-record budget).
   size_t memory_bytes() const {
     return sizeof(*this) + records_->capacity() * sizeof(SyntheticRecord);
@@ -68,6 +72,7 @@ class RecordBatch final : public Payload {
   int64_t max_timestamp_ms_ = 0;
   int8_t compression_ = 0;
   int64_t size_bytes_ = kRecordBatchHeaderBytes;
+  int64_t raw_bytes_ = 0;
   std::shared_ptr<const std::vector<SyntheticRecord>> records_;
   PayloadPtr payload_;
 };

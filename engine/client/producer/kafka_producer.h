@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "engine/client/client_metadata.h"
-#include "engine/client/producer/compression.h"
+#include "engine/log/compression.h"
 #include "engine/client/producer/interceptor.h"
 #include "engine/client/producer/record.h"
 #include "engine/client/producer/serializer.h"

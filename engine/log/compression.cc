@@ -1,4 +1,4 @@
-#include "engine/client/producer/compression.h"
+#include "engine/log/compression.h"
 
 #include "engine/runtime/check.h"
 

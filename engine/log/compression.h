@@ -2,8 +2,8 @@
 // byte to compress (producer, or a broker whose compression.type differs) and to decompress.
 // Payloads are synthetic, so the ratio is the codec's typical ratio on JSON-like log data.
 // Sources for every figure: docs/COST_MODEL.md ("Compression").
-#ifndef KSIM_ENGINE_CLIENT_PRODUCER_COMPRESSION_H_
-#define KSIM_ENGINE_CLIENT_PRODUCER_COMPRESSION_H_
+#ifndef KSIM_ENGINE_LOG_COMPRESSION_H_
+#define KSIM_ENGINE_LOG_COMPRESSION_H_
 
 #include <cstdint>
 #include <string_view>
@@ -40,4 +40,4 @@ constexpr int64_t CompressedBytes(Codec c, int64_t raw_bytes) {
 
 }  // namespace ksim
 
-#endif  // KSIM_ENGINE_CLIENT_PRODUCER_COMPRESSION_H_
+#endif  // KSIM_ENGINE_LOG_COMPRESSION_H_
