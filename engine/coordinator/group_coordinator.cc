@@ -115,6 +115,33 @@ std::shared_ptr<Response> GroupCoordinator::FindCoordinator(const FindCoordinato
   return resp;
 }
 
+bool GroupCoordinator::SupportsProtocols(const Group& g, const std::string& protocol_type,
+                                         const Protocols& protocols) {
+  if (g.state == State::kEmpty) return !protocol_type.empty() && !protocols.empty();
+  if (protocol_type != g.protocol_type) return false;
+  // Some protocol of the member must be supported by every current member (the member's own
+  // current protocols included when it is already a member, as in Kafka).
+  return std::any_of(protocols.begin(), protocols.end(), [&](const auto& proto) {
+    return std::all_of(g.members.begin(), g.members.end(), [&](const auto& e) {
+      return std::any_of(e.second.protocols.begin(), e.second.protocols.end(),
+                         [&](const auto& p) { return p.first == proto.first; });
+    });
+  });
+}
+
+bool GroupCoordinator::SameProtocols(const Protocols& a, const Protocols& b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](const auto& x, const auto& y) {
+           return x.first == y.first && x.second.topics == y.second.topics;
+         });
+}
+
+DurationNs GroupCoordinator::RebalanceTimeout(const Group& g) {
+  DurationNs timeout = 0;
+  for (const auto& [id, m] : g.members) timeout = std::max(timeout, m.rebalance_timeout_ns);
+  return timeout;
+}
+
 std::shared_ptr<Response> GroupCoordinator::JoinGroup(const JoinGroupRequest& r) {
   auto resp = Reply<JoinGroupResponse>();
   if (Error e = CheckCoordinator(r.group_id); e != Error::kNone) {
@@ -126,46 +153,69 @@ std::shared_ptr<Response> GroupCoordinator::JoinGroup(const JoinGroupRequest& r)
     resp->error = Error::kInvalidSessionTimeout;
     return resp;
   }
-  Group& g = GetGroup(r.group_id);
+  // The group is created only by a JoinGroup without a member id.
+  Group* gp = nullptr;
   if (r.member_id.empty()) {
-    // KIP-394: hand out an id and have the member join again with it.
+    gp = &GetGroup(r.group_id);
+  } else {
+    auto git = groups_.find(r.group_id);
+    if (git == groups_.end()) {
+      resp->error = Error::kUnknownMemberId;
+      return resp;
+    }
+    gp = &git->second;
+  }
+  Group& g = *gp;
+  if (!SupportsProtocols(g, r.protocol_type, r.protocols)) {
+    resp->error = Error::kInconsistentGroupProtocol;
+    return resp;
+  }
+  if (r.member_id.empty()) {
+    // KIP-394: hand out an id and have the member join again with it. The id is forgotten if
+    // the member does not come back within its session timeout.
     std::string id = absl::StrCat(r.client_id.empty() ? "consumer" : r.client_id, "-",
                                   broker_.id(), "-", ++next_member_);
-    g.pending_members.insert(id);
+    g.pending_members[id] = DeadlineAfter(rt_.Now(), r.session_timeout_ms * kMillisecond);
     resp->error = Error::kMemberIdRequired;
     resp->member_id = id;
     return resp;
   }
-  const bool known = g.members.count(r.member_id) > 0;
-  if (!known && g.pending_members.count(r.member_id) == 0) {
+  const bool pending = g.pending_members.count(r.member_id) > 0;
+  auto mit = g.members.find(r.member_id);
+  const bool known = mit != g.members.end();
+  if (!pending && !known) {
     resp->error = Error::kUnknownMemberId;
     return resp;
   }
-  // Every member must share a protocol with the group.
-  if (!g.members.empty()) {
-    bool shared = false;
-    for (const auto& [name, sub] : r.protocols) {
-      bool all = true;
-      for (const auto& [id, m] : g.members) {
-        if (id == r.member_id) continue;
-        all &= std::any_of(m.protocols.begin(), m.protocols.end(),
-                           [&](const auto& p) { return p.first == name; });
+  if (known) {
+    Member& cur = mit->second;
+    const bool same = SameProtocols(cur.protocols, r.protocols);
+    // Nothing changed: a Stable follower, or any member while the group awaits the leader's
+    // assignment (it may have missed its JoinGroup response), gets the current generation back
+    // without a rebalance.
+    if (same && ((g.state == State::kStable && cur.id != g.leader) ||
+                 g.state == State::kCompletingRebalance)) {
+      cur.last_heartbeat = rt_.Now();
+      resp->generation_id = g.generation;
+      resp->protocol_name = g.protocol;
+      resp->leader = g.leader;
+      resp->member_id = cur.id;
+      if (cur.id == g.leader) {
+        for (const auto& [id, mm] : g.members) {
+          for (const auto& [name, sub] : mm.protocols) {
+            if (name == g.protocol) resp->members.push_back({id, mm.instance_id, sub});
+          }
+        }
       }
-      shared |= all;
-    }
-    if (!shared) {
-      resp->error = Error::kInconsistentGroupProtocol;
       return resp;
     }
+  } else {
+    // A pending member becomes a member (addMemberAndRebalance).
+    g.pending_members.erase(r.member_id);
+    if (g.state == State::kPreparingRebalance && g.generation == 0) g.new_member_added = true;
+    if (g.members.empty()) g.protocol_type = r.protocol_type;
   }
-  g.pending_members.erase(r.member_id);
   Member& m = g.members[r.member_id];
-  const bool changed = !known || m.protocols.size() != r.protocols.size() ||
-                       !std::equal(m.protocols.begin(), m.protocols.end(), r.protocols.begin(),
-                                   [](const auto& a, const auto& b) {
-                                     return a.first == b.first &&
-                                            a.second.topics == b.second.topics;
-                                   });
   m.id = r.member_id;
   m.instance_id = r.group_instance_id;
   m.client_id = r.client_id;
@@ -173,14 +223,6 @@ std::shared_ptr<Response> GroupCoordinator::JoinGroup(const JoinGroupRequest& r)
   m.rebalance_timeout_ns = r.rebalance_timeout_ms * kMillisecond;
   m.protocols = r.protocols;
   m.last_heartbeat = rt_.Now();
-  if (g.state == State::kStable && !changed && m.id != g.leader) {
-    // Nothing changed: answer with the current generation, no rebalance.
-    resp->generation_id = g.generation;
-    resp->protocol_name = g.protocol;
-    resp->leader = g.leader;
-    resp->member_id = m.id;
-    return resp;
-  }
   if (g.state != State::kPreparingRebalance) {
     PrepareRebalance(g, absl::StrCat(known ? "member " : "new member ", m.id,
                                      known ? " rejoined" : " joined"));
@@ -189,7 +231,15 @@ std::shared_ptr<Response> GroupCoordinator::JoinGroup(const JoinGroupRequest& r)
   m.awaiting_join = true;
   std::shared_ptr<Event> done = g.join_done;
   MaybeCompleteJoin(g, false);
-  done->Wait(DeadlineAfter(rt_.Now(), m.rebalance_timeout_ns + 5 * kSecond));
+  // The session loop completes the join phase at the rebalance deadline (which an initial
+  // delay may push back); the margin only guards against a coordinator that stopped.
+  while (!done->is_set()) {
+    auto git = groups_.find(r.group_id);
+    if (git == groups_.end()) break;
+    const TimeNs deadline = DeadlineAfter(git->second.rebalance_deadline, 5 * kSecond);
+    if (rt_.Now() >= deadline) break;
+    done->Wait(deadline);
+  }
   auto git = groups_.find(r.group_id);
   if (git == groups_.end() || git->second.members.count(r.member_id) == 0) {
     resp->error = Error::kUnknownMemberId;
@@ -218,29 +268,59 @@ std::shared_ptr<Response> GroupCoordinator::JoinGroup(const JoinGroupRequest& r)
 
 void GroupCoordinator::PrepareRebalance(Group& g, const std::string& reason) {
   const bool was_empty = g.state == State::kEmpty;
+  // Followers parked in SyncGroup are answered REBALANCE_IN_PROGRESS and must rejoin.
+  if (g.state == State::kCompletingRebalance && g.sync_done) g.sync_done->Set();
+  // A pending-sync expiration is cancelled.
+  g.pending_sync.clear();
+  g.sync_deadline = 0;
   g.state = State::kPreparingRebalance;
   g.join_done = std::make_shared<Event>();
   for (auto& [id, m] : g.members) m.joined = false;
-  DurationNs timeout = 0;
-  for (const auto& [id, m] : g.members) timeout = std::max(timeout, m.rebalance_timeout_ns);
-  // The first rebalance of an empty group waits for more members (InitialDelayedJoin).
-  g.rebalance_deadline =
-      rt_.Now() + (was_empty ? std::min(config_.initial_rebalance_delay_ns, timeout) : timeout);
+  const DurationNs timeout = RebalanceTimeout(g);
+  g.new_member_added = false;
+  g.initial_delay = was_empty;
+  if (was_empty) {
+    // InitialDelayedJoin: wait group.initial.rebalance.delay.ms for more members.
+    g.initial_current_delay = config_.initial_rebalance_delay_ns;
+    g.initial_remaining = std::max<DurationNs>(timeout - config_.initial_rebalance_delay_ns, 0);
+    g.rebalance_deadline = DeadlineAfter(rt_.Now(), g.initial_current_delay);
+  } else {
+    g.rebalance_deadline = DeadlineAfter(rt_.Now(), timeout);
+  }
   rt_.Trace("rebalance", absl::StrCat("group ", g.id, " generation ", g.generation,
                                       " preparing: ", reason));
 }
 
 void GroupCoordinator::MaybeCompleteJoin(Group& g, bool deadline_passed) {
   if (g.state != State::kPreparingRebalance) return;
-  bool all = true;
-  for (const auto& [id, m] : g.members) all &= m.joined;
-  const bool initial_delay = g.generation == 0 && !deadline_passed;
-  if (!(all && !initial_delay) && !deadline_passed) return;
+  if (g.initial_delay) {
+    // Completes only when the delay expires (a zero delay expires at once).
+    if (!deadline_passed && rt_.Now() < g.rebalance_deadline) return;
+    if (g.new_member_added && g.initial_remaining > 0) {
+      // New members joined during the delay: wait another delay, bounded by what is left of
+      // the rebalance timeout.
+      g.new_member_added = false;
+      const DurationNs delay = std::min(config_.initial_rebalance_delay_ns, g.initial_remaining);
+      g.initial_remaining = std::max<DurationNs>(g.initial_remaining - g.initial_current_delay, 0);
+      g.initial_current_delay = delay;
+      g.rebalance_deadline = DeadlineAfter(rt_.Now(), delay);
+      rt_.Trace("rebalance", absl::StrCat("group ", g.id, " initial delay extended by ",
+                                          delay / kMillisecond, " ms"));
+      return;
+    }
+  } else if (!deadline_passed) {
+    // Every member has rejoined and no member that was handed an id is still to come.
+    bool all = g.pending_members.empty();
+    for (const auto& [id, m] : g.members) all &= m.joined;
+    if (!all) return;
+  }
   std::vector<std::string> gone;
   for (const auto& [id, m] : g.members) {
     if (!m.joined) gone.push_back(id);
   }
   for (const std::string& id : gone) g.members.erase(id);
+  g.initial_delay = false;
+  g.new_member_added = false;
   ++g.generation;
   if (g.members.empty()) {
     g.state = State::kEmpty;
@@ -261,13 +341,25 @@ void GroupCoordinator::MaybeCompleteJoin(Group& g, bool deadline_passed) {
         }
       }
     }
-    g.protocol = std::max_element(votes.begin(), votes.end(), [](const auto& a, const auto& b) {
-                   return a.second < b.second;
-                 })->first;
+    // JoinGroup admits only members sharing a protocol with every member, so there is a
+    // candidate; the fallback only keeps a broken invariant from dereferencing end().
+    if (votes.empty()) {
+      const Member& first = g.members.begin()->second;
+      g.protocol = first.protocols.empty() ? std::string() : first.protocols.front().first;
+    } else {
+      g.protocol = std::max_element(votes.begin(), votes.end(), [](const auto& a, const auto& b) {
+                     return a.second < b.second;
+                   })->first;
+    }
     if (g.members.count(g.leader) == 0) g.leader = g.members.begin()->first;
     g.state = State::kCompletingRebalance;
     g.sync_done = std::make_shared<Event>();
-    for (auto& [id, m] : g.members) m.last_heartbeat = rt_.Now();
+    for (auto& [id, m] : g.members) {
+      m.last_heartbeat = rt_.Now();
+      g.pending_sync.insert(id);
+    }
+    // DelayedSync: members that do not sync within the rebalance timeout are removed.
+    g.sync_deadline = DeadlineAfter(rt_.Now(), RebalanceTimeout(g));
   }
   rt_.Trace("rebalance", absl::StrCat("group ", g.id, " generation ", g.generation, " ",
                                       StateName(g.state), " members=", g.members.size(),
@@ -278,7 +370,9 @@ void GroupCoordinator::MaybeCompleteJoin(Group& g, bool deadline_passed) {
 std::shared_ptr<Response> GroupCoordinator::SyncGroup(const SyncGroupRequest& r) {
   auto resp = Reply<SyncGroupResponse>();
   if (Error e = CheckCoordinator(r.group_id); e != Error::kNone) {
-    resp->error = e;
+    // While loading, the rebalance in progress is lost: have the member rejoin (older clients
+    // do not expect COORDINATOR_LOAD_IN_PROGRESS from SyncGroup).
+    resp->error = e == Error::kCoordinatorLoadInProgress ? Error::kRebalanceInProgress : e;
     return resp;
   }
   auto git = groups_.find(r.group_id);
@@ -295,6 +389,7 @@ std::shared_ptr<Response> GroupCoordinator::SyncGroup(const SyncGroupRequest& r)
     resp->error = Error::kRebalanceInProgress;
     return resp;
   }
+  g.pending_sync.erase(r.member_id);
   if (g.state == State::kCompletingRebalance) {
     if (r.member_id == g.leader) {
       for (auto& [id, m] : g.members) {
@@ -306,14 +401,32 @@ std::shared_ptr<Response> GroupCoordinator::SyncGroup(const SyncGroupRequest& r)
                                           " stable"));
       g.sync_done->Set();
     } else {
+      // Parked until the leader's assignment arrives or a rebalance starts; a member parked
+      // here counts as heartbeating. The pending-sync expiration bounds the wait.
       std::shared_ptr<Event> done = g.sync_done;
       const int32_t generation = g.generation;
-      done->Wait(DeadlineAfter(rt_.Now(), g.members.at(r.member_id).session_timeout_ns));
+      g.members.at(r.member_id).awaiting_sync = true;
+      while (!done->is_set()) {
+        git = groups_.find(r.group_id);
+        if (git == groups_.end()) break;
+        const TimeNs deadline =
+            DeadlineAfter(std::max(git->second.sync_deadline, rt_.Now()), 5 * kSecond);
+        done->Wait(deadline);
+        if (!done->is_set() && rt_.Now() >= deadline) break;
+      }
       git = groups_.find(r.group_id);
-      if (git == groups_.end() || git->second.members.count(r.member_id) == 0) {
+      if (git == groups_.end()) {
         resp->error = Error::kUnknownMemberId;
         return resp;
       }
+      auto mit = git->second.members.find(r.member_id);
+      if (mit == git->second.members.end()) {
+        resp->error = Error::kUnknownMemberId;
+        return resp;
+      }
+      // Answering a parked SyncGroup restarts the member's session (propagateAssignment).
+      mit->second.awaiting_sync = false;
+      mit->second.last_heartbeat = rt_.Now();
       if (git->second.generation != generation || git->second.state != State::kStable) {
         resp->error = Error::kRebalanceInProgress;
         return resp;
@@ -330,7 +443,8 @@ std::shared_ptr<Response> GroupCoordinator::SyncGroup(const SyncGroupRequest& r)
 std::shared_ptr<Response> GroupCoordinator::Heartbeat(const HeartbeatRequest& r) {
   auto resp = Reply<HeartbeatResponse>();
   if (Error e = CheckCoordinator(r.group_id); e != Error::kNone) {
-    resp->error = e;
+    // While the group is loading, heartbeats are answered blindly.
+    resp->error = e == Error::kCoordinatorLoadInProgress ? Error::kNone : e;
     return resp;
   }
   auto git = groups_.find(r.group_id);
@@ -339,12 +453,12 @@ std::shared_ptr<Response> GroupCoordinator::Heartbeat(const HeartbeatRequest& r)
     return resp;
   }
   Group& g = git->second;
-  g.members.at(r.member_id).last_heartbeat = rt_.Now();
   if (r.generation_id != g.generation) {
     resp->error = Error::kIllegalGeneration;
-  } else if (g.state == State::kPreparingRebalance) {
-    resp->error = Error::kRebalanceInProgress;
+    return resp;
   }
+  g.members.at(r.member_id).last_heartbeat = rt_.Now();
+  if (g.state == State::kPreparingRebalance) resp->error = Error::kRebalanceInProgress;
   return resp;
 }
 
@@ -359,20 +473,49 @@ std::shared_ptr<Response> GroupCoordinator::LeaveGroup(const LeaveGroupRequest& 
     resp->error = Error::kUnknownMemberId;
     return resp;
   }
-  for (const std::string& m : r.members) RemoveMember(git->second, m, "left the group");
+  Group& g = git->second;
+  for (const std::string& m : r.members) {
+    if (g.pending_members.erase(m) > 0) {
+      // A pending member is forgotten; the join phase may have been waiting only for it.
+      rt_.Trace("member-removed",
+                absl::StrCat("group ", g.id, " pending member ", m, " left the group"));
+      MaybeCompleteJoin(g, false);
+    } else if (g.members.count(m) > 0) {
+      RemoveMember(g, m, "left the group");
+    } else if (resp->error == Error::kNone) {
+      // Per member since LeaveGroup v3; the single error field reports it like v0-2.
+      resp->error = Error::kUnknownMemberId;
+    }
+  }
   return resp;
 }
 
 void GroupCoordinator::RemoveMember(Group& g, const std::string& member,
                                     const std::string& reason) {
   if (g.members.erase(member) == 0) return;
+  g.pending_sync.erase(member);
   rt_.Trace("member-removed", absl::StrCat("group ", g.id, " member ", member, " ", reason));
   if (g.state == State::kStable || g.state == State::kCompletingRebalance) {
-    if (g.sync_done) g.sync_done->Set();
     PrepareRebalance(g, absl::StrCat("member ", member, " ", reason));
   }
   if (g.state == State::kPreparingRebalance) MaybeCompleteJoin(g, false);
   if (g.members.empty() && g.state != State::kPreparingRebalance) g.state = State::kEmpty;
+}
+
+void GroupCoordinator::ExpirePendingSync(Group& g) {
+  g.sync_deadline = 0;
+  if (g.state != State::kCompletingRebalance && g.state != State::kStable) return;
+  if (g.pending_sync.empty()) return;
+  const std::vector<std::string> missing(g.pending_sync.begin(), g.pending_sync.end());
+  for (const std::string& id : missing) {
+    g.members.erase(id);
+    rt_.Trace("member-removed", absl::StrCat("group ", g.id, " member ", id,
+                                             " did not sync within the rebalance timeout"));
+  }
+  g.pending_sync.clear();
+  PrepareRebalance(g, absl::StrCat("removing ", absl::StrJoin(missing, ","),
+                                   " on pending sync expiration"));
+  MaybeCompleteJoin(g, false);
 }
 
 std::shared_ptr<Response> GroupCoordinator::OffsetCommit(const OffsetCommitRequest& r) {
@@ -382,16 +525,26 @@ std::shared_ptr<Response> GroupCoordinator::OffsetCommit(const OffsetCommitReque
     return resp;
   };
   if (Error e = CheckCoordinator(r.group_id); e != Error::kNone) return fail(e);
-  Group& g = GetGroup(r.group_id);
-  if (r.generation_id >= 0 || !r.member_id.empty()) {
+  auto git = groups_.find(r.group_id);
+  if (git == groups_.end()) {
+    // A commit with a generation for a group this coordinator does not know comes from an
+    // older generation; without one it is a standalone consumer, which creates the group.
+    if (r.generation_id >= 0) return fail(Error::kIllegalGeneration);
+    GetGroup(r.group_id);
+    git = groups_.find(r.group_id);
+  }
+  Group& g = git->second;
+  if (r.generation_id < 0 && g.state == State::kEmpty) {
+    // A consumer without group management (or the admin client) may commit to an empty group.
+  } else if (r.generation_id >= 0 || !r.member_id.empty()) {
     if (g.members.count(r.member_id) == 0) return fail(Error::kUnknownMemberId);
     if (r.generation_id != g.generation) return fail(Error::kIllegalGeneration);
-    if (g.state == State::kCompletingRebalance) return fail(Error::kRebalanceInProgress);
-    g.members.at(r.member_id).last_heartbeat = rt_.Now();
-  } else if (!g.members.empty()) {
+  } else {
     // A standalone commit into a group with live members is fenced.
     return fail(Error::kUnknownMemberId);
   }
+  if (g.state == State::kCompletingRebalance) return fail(Error::kRebalanceInProgress);
+  if (g.state != State::kEmpty) g.members.at(r.member_id).last_heartbeat = rt_.Now();
   // Persist to __consumer_offsets before acknowledging.
   const TopicPartition otp{kOffsetsTopic, PartitionFor(r.group_id)};
   Partition* p = broker_.FindPartition(otp);
@@ -412,8 +565,10 @@ std::shared_ptr<Response> GroupCoordinator::OffsetCommit(const OffsetCommitReque
     return fail(pr.error == Error::kNotLeaderOrFollower ? Error::kNotCoordinator
                                                         : Error::kRequestTimedOut);
   }
+  // The group may have been unloaded while the append waited for acks.
+  auto stored = groups_.find(r.group_id);
   for (const auto& [tp, o] : r.offsets) {
-    groups_[r.group_id].offsets[tp] = o;
+    if (stored != groups_.end()) stored->second.offsets[tp] = o;
     resp->partitions[tp] = Error::kNone;
   }
   return resp;
@@ -425,14 +580,18 @@ std::shared_ptr<Response> GroupCoordinator::OffsetFetch(const OffsetFetchRequest
     resp->error = e;
     return resp;
   }
-  const Group& g = GetGroup(r.group_id);
+  // Offsets are returned whatever the group's state; an unknown group is not created.
+  static const std::map<TopicPartition, int64_t> kNoOffsets;
+  auto git = groups_.find(r.group_id);
+  const std::map<TopicPartition, int64_t>& offsets =
+      git == groups_.end() ? kNoOffsets : git->second.offsets;
   if (r.partitions) {
     for (const TopicPartition& tp : *r.partitions) {
-      auto it = g.offsets.find(tp);
-      resp->offsets[tp] = it == g.offsets.end() ? -1 : it->second;
+      auto it = offsets.find(tp);
+      resp->offsets[tp] = it == offsets.end() ? -1 : it->second;
     }
   } else {
-    resp->offsets = g.offsets;
+    resp->offsets = offsets;
   }
   return resp;
 }
@@ -445,11 +604,14 @@ std::shared_ptr<Response> GroupCoordinator::DescribeGroups(const DescribeGroupsR
     d.error = CheckCoordinator(id);
     auto it = groups_.find(id);
     if (d.error == Error::kNone && it != groups_.end()) {
-      d.state = StateName(it->second.state);
-      d.protocol = it->second.protocol;
-      d.generation_id = it->second.generation;
-      for (const auto& [mid, m] : it->second.members) {
-        d.members.push_back({mid, m.client_id, m.assignment});
+      const Group& g = it->second;
+      const bool stable = g.state == State::kStable;
+      d.state = StateName(g.state);
+      // GroupMetadata.summary: the protocol and the members' assignments only when Stable.
+      if (stable) d.protocol = g.protocol;
+      d.generation_id = g.generation;
+      for (const auto& [mid, m] : g.members) {
+        d.members.push_back({mid, m.client_id, stable ? m.assignment : GroupAssignment{}});
       }
     } else if (d.error == Error::kNone) {
       d.state = "Dead";
@@ -467,9 +629,23 @@ void GroupCoordinator::SessionLoop() {
       if (g.state == State::kPreparingRebalance && now >= g.rebalance_deadline) {
         MaybeCompleteJoin(g, true);
       }
+      // Pending member ids that were not used within the session timeout.
+      bool pending_expired = false;
+      for (auto it = g.pending_members.begin(); it != g.pending_members.end();) {
+        if (now >= it->second) {
+          rt_.Trace("member-removed",
+                    absl::StrCat("group ", g.id, " pending member ", it->first, " expired"));
+          it = g.pending_members.erase(it);
+          pending_expired = true;
+        } else {
+          ++it;
+        }
+      }
+      if (pending_expired) MaybeCompleteJoin(g, false);
+      if (g.sync_deadline != 0 && now >= g.sync_deadline) ExpirePendingSync(g);
       std::vector<std::string> expired;
       for (const auto& [mid, m] : g.members) {
-        if (!m.awaiting_join && now - m.last_heartbeat > m.session_timeout_ns) {
+        if (!m.awaiting_join && !m.awaiting_sync && now - m.last_heartbeat > m.session_timeout_ns) {
           expired.push_back(mid);
         }
       }

@@ -103,8 +103,12 @@ absl::Status RpcClient::Send(std::shared_ptr<Request> request, TimeNs connect_de
   request->correlation_id = ++next_correlation_id_;
   request->client_id = client_id_;
   const int64_t size_bytes = request->SizeBytes();
-  absl::Status s = conn_->connection->Send(std::move(request), size_bytes);
-  if (!s.ok()) conn_->FailAll(s);
+  std::shared_ptr<Conn> conn = conn_;
+  absl::Status s = conn->connection->Send(std::move(request), size_bytes);
+  // Like a request that expects no response in Kafka's NetworkClient, this one is done once it
+  // is written out: wait for the socket's send buffer to drain.
+  if (s.ok()) s = conn->connection->WaitSent(connect_deadline);
+  if (!s.ok()) conn->FailAll(s);
   return s;
 }
 

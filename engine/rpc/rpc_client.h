@@ -33,7 +33,8 @@ class RpcClient {
   // connection is closed). The request's correlation id and client id are filled in here.
   absl::StatusOr<ResponsePtr> Call(std::shared_ptr<Request> request, TimeNs deadline);
 
-  // Sends without expecting a response (Produce with acks=0).
+  // Sends without expecting a response (Produce with acks=0); returns once the request has
+  // left this machine (or `connect_deadline` passed).
   absl::Status Send(std::shared_ptr<Request> request, TimeNs connect_deadline);
 
   // Closes the connection; in-flight calls fail with Unavailable.

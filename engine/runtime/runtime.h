@@ -44,6 +44,10 @@ class Connection {
   // Queues `msg` of `size_bytes` on the wire. Never blocks. Fails with Unavailable if the
   // connection has been closed or reset.
   virtual absl::Status Send(PayloadPtr msg, int64_t size_bytes) = 0;
+  // Blocks until everything sent so far has left this machine's NIC (the socket's send buffer
+  // is empty), or `deadline` (DeadlineExceeded), or the connection breaks (Unavailable). A
+  // sender that expects no reply (acks=0) uses it so it cannot outrun its network.
+  virtual absl::Status WaitSent(TimeNs deadline) = 0;
   // Blocks until a message arrives (OK), `deadline` passes (DeadlineExceeded), or the
   // connection is closed or reset and nothing is left to read (Unavailable).
   virtual absl::StatusOr<PayloadPtr> Receive(TimeNs deadline) = 0;

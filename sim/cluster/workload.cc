@@ -92,7 +92,7 @@ void Workload::OnPoll(const std::string& consumer, const std::string& group, int
   RunResult& res = cluster_.result();
   ++res.records_consumed;
   const int64_t second = now / kSecond;
-  if (res.per_second.size() <= static_cast<size_t>(second)) res.per_second.resize(second + 1);
+  GrowPerSecond(res, second);
   res.per_second[second].second = second;
   ++res.per_second[second].consumed;
   auto it = e2e_send_time_.find(r.record_id);
@@ -115,6 +115,15 @@ void Workload::OnAssignment(const std::string& consumer, const std::string& grou
   cluster_.kernel().Trace(kNoNode, "rebalance",
                           absl::StrCat(group, " generation ", generation, ": ", consumer, " owns ",
                                        parts.size(), " partitions"));
+}
+
+// Rows exist for every second up to `second`, each labelled, including quiet ones.
+void Workload::GrowPerSecond(RunResult& res, int64_t second) {
+  while (res.per_second.size() <= static_cast<size_t>(second)) {
+    SecondStats row;
+    row.second = static_cast<int64_t>(res.per_second.size());
+    res.per_second.push_back(std::move(row));
+  }
 }
 
 void Workload::Stop(DurationNs close_timeout) {
@@ -246,7 +255,7 @@ void Workload::OnSend(const std::string& client_id, const SimRecord& r) {
   RunResult& res = cluster_.result();
   ++res.records_sent;
   const int64_t second = now / kSecond;
-  if (res.per_second.size() <= static_cast<size_t>(second)) res.per_second.resize(second + 1);
+  GrowPerSecond(res, second);
   res.per_second[second].second = second;
   ++res.per_second[second].sent;
 }
@@ -262,7 +271,7 @@ void Workload::OnComplete(const std::string& client_id, const SimRecord& r,
   a.record = r.record_id;
   a.acks_zero = acks_zero;
   const int64_t second = now / kSecond;
-  if (res.per_second.size() <= static_cast<size_t>(second)) res.per_second.resize(second + 1);
+  GrowPerSecond(res, second);
   SecondStats& ss = res.per_second[second];
   ss.second = second;
   if (result.ok()) {

@@ -57,6 +57,7 @@ class Workload final : public ProducerObserver, public ConsumerObserver {
   };
   void RunProducer(const Instance& inst, Event* ready, TimeNs stop);
   void RunConsumer(const ConsumerInstance& inst, Event* ready);
+  static void GrowPerSecond(RunResult& res, int64_t second);
   Datum NextKey(const KeySpec& k, Datum::Kind kind, Rng& rng, int64_t* sequential);
 
   Cluster& cluster_;

@@ -22,8 +22,33 @@ class NetEndpoint final : public Connection {
     if (closed_ || c_->to[side_].reset || c_->to[1 - side_].reset) {
       return absl::UnavailableError("connection closed or reset");
     }
-    net_.Transmit(c_, 1 - side_, std::move(msg), size_bytes);
+    sent_until_ = std::max(sent_until_, net_.Transmit(c_, 1 - side_, std::move(msg), size_bytes));
     return absl::OkStatus();
+  }
+
+  absl::Status WaitSent(TimeNs deadline) override {
+    for (;;) {
+      if (closed_ || c_->to[side_].reset || c_->to[1 - side_].reset) {
+        return absl::UnavailableError("connection closed or reset");
+      }
+      const TimeNs now = Scheduler::Current().Now();
+      if (sent_until_ != kForever) {
+        if (sent_until_ <= now) return absl::OkStatus();
+        if (sent_until_ > deadline) {
+          SleepUntil(deadline);
+          return absl::DeadlineExceededError("send buffer did not drain in time");
+        }
+        SleepUntil(sent_until_);
+        continue;
+      }
+      // Held by a partition: TCP keeps the data until the path heals (checked every 10 ms).
+      if (c_->to[1 - side_].held.empty()) {
+        sent_until_ = now;
+        continue;
+      }
+      if (now >= deadline) return absl::DeadlineExceededError("send buffer did not drain in time");
+      SleepUntil(std::min(deadline, now + 10 * kMillisecond));
+    }
   }
 
   absl::StatusOr<PayloadPtr> Receive(TimeNs deadline) override {
@@ -59,6 +84,7 @@ class NetEndpoint final : public Connection {
   std::shared_ptr<Network::Conn> c_;
   int side_;
   bool closed_ = false;
+  TimeNs sent_until_ = 0;  // when the last message sent leaves the NIC
 };
 
 Network::Network(Kernel& kernel) : kernel_(kernel), rng_(kernel.Stream("net")) {
@@ -108,8 +134,8 @@ DurationNs Network::DrawDelay(NodeId from, NodeId to) {
 
 bool Network::Blocked(NodeId from, NodeId to) const { return blocked_.count({from, to}) > 0; }
 
-void Network::Transmit(const std::shared_ptr<Conn>& c, int side_to, PayloadPtr msg,
-                       int64_t size_bytes) {
+TimeNs Network::Transmit(const std::shared_ptr<Conn>& c, int side_to, PayloadPtr msg,
+                         int64_t size_bytes) {
   const NodeId from = c->node[1 - side_to];
   const NodeId to = c->node[side_to];
   Direction& d = c->to[side_to];
@@ -118,7 +144,7 @@ void Network::Transmit(const std::shared_ptr<Conn>& c, int side_to, PayloadPtr m
   src.stats.bytes_sent += size_bytes;
   if (Blocked(from, to) || !d.held.empty()) {
     d.held.emplace_back(std::move(msg), size_bytes);  // TCP keeps retransmitting
-    return;
+    return kForever;
   }
   const TimeNs now = kernel_.Now();
   auto wire = [](int64_t bytes, int64_t bps, double factor) {
@@ -145,6 +171,7 @@ void Network::Transmit(const std::shared_ptr<Conn>& c, int side_to, PayloadPtr m
     n.stats.bytes_delivered += size_bytes;
     dir.waiters.NotifyOne();
   });
+  return departed;
 }
 
 void Network::SendFin(const std::shared_ptr<Conn>& c, int side_to) {

@@ -108,7 +108,8 @@ class Network {
     DurationNs extra_jitter_ns;
   };
 
-  void Transmit(const std::shared_ptr<Conn>& c, int side_to, PayloadPtr msg, int64_t size_bytes);
+  // Returns when the message leaves the sender's NIC (kForever while a partition holds it).
+  TimeNs Transmit(const std::shared_ptr<Conn>& c, int side_to, PayloadPtr msg, int64_t size_bytes);
   void SendReset(const std::shared_ptr<Conn>& c, int side_to);
   void SendFin(const std::shared_ptr<Conn>& c, int side_to);
   void OnCrash(NodeId node);

@@ -23,9 +23,9 @@ absl::StatusOr<bool> RecordAccumulator::Append(const TopicPartition& tp, Pending
   auto& q = queues_[tp];
   if (!q.empty() && !q.back()->closed &&
       q.back()->size_bytes + record.size_bytes <= o_.batch_size_bytes) {
+    // The batch's buffer (batch.size bytes) was taken from buffer.memory when it was created.
     ProducerBatch& b = *q.back();
     b.size_bytes += record.size_bytes;
-    used_bytes_ += record.size_bytes;
     b.records.push_back(std::move(record));
     return b.size_bytes >= o_.batch_size_bytes;
   }
@@ -42,6 +42,7 @@ absl::StatusOr<bool> RecordAccumulator::Append(const TopicPartition& tp, Pending
   b->tp = tp;
   b->created = now;
   b->size_bytes = kBatchHeaderBytes + record.size_bytes;
+  b->allocated_bytes = alloc;
   b->records.push_back(std::move(record));
   used_bytes_ += alloc;
   const bool full = b->size_bytes >= o_.batch_size_bytes;
@@ -109,9 +110,8 @@ void RecordAccumulator::Reenqueue(std::unique_ptr<ProducerBatch> batch, TimeNs n
 }
 
 void RecordAccumulator::Deallocate(const ProducerBatch& batch) {
-  used_bytes_ -= std::max<int64_t>(o_.batch_size_bytes, batch.size_bytes);
-  KSIM_CHECK(used_bytes_ >= 0 || queues_.empty());
-  used_bytes_ = std::max<int64_t>(used_bytes_, 0);
+  KSIM_CHECK(batch.allocated_bytes > 0 && batch.allocated_bytes <= used_bytes_);
+  used_bytes_ -= batch.allocated_bytes;
   space_waiters_.NotifyAll();
 }
 

@@ -37,6 +37,7 @@ struct ProducerBatch {
   TopicPartition tp;
   std::vector<PendingRecord> records;
   int64_t size_bytes = 0;  // estimated, including the batch header
+  int64_t allocated_bytes = 0;  // taken from buffer.memory: max(batch.size, first record)
   TimeNs created = 0;
   TimeNs last_attempt = -1;
   int32_t attempts = 0;

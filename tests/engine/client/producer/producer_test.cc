@@ -169,6 +169,23 @@ TEST(PartitionerTest, RegistryAndErrors) {
   EXPECT_EQ((*custom)->Partition("t", std::string("k"), 8, ClusterView{8, {}}, rng), 0);
 }
 
+TEST(AccumulatorTest, BufferMemoryIsReturnedWhenBatchesComplete) {
+  // 4 batches of 1,000 bytes fit in 4,000 bytes of buffer.memory. Sending many times that
+  // must work as long as completed batches give their buffers back.
+  RecordAccumulator acc({1000, 0, 4000, 100 * kMillisecond, 120 * kSecond});
+  TopicPartition tp{"t", 0};
+  PendingRecord r;
+  r.size_bytes = 110;
+  for (int round = 0; round < 100; ++round) {
+    for (int i = 0; i < 8; ++i) ASSERT_TRUE(acc.Append(tp, r, 0, 0).ok()) << "round " << round;
+    EXPECT_EQ(acc.buffered_bytes(), 1000);  // one batch's buffer, whatever it holds
+    auto b = acc.Drain(tp, 0);
+    ASSERT_NE(b, nullptr);
+    acc.Deallocate(*b);
+    EXPECT_EQ(acc.buffered_bytes(), 0);
+  }
+}
+
 TEST(AccumulatorTest, BatchesFillAndLingerMakesThemReady) {
   RecordAccumulator acc({1000, 5 * kMillisecond, 1 << 20, 100 * kMillisecond, 120 * kSecond});
   TopicPartition tp{"t", 0};
