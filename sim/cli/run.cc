@@ -19,11 +19,13 @@ namespace {
 
 constexpr const char* kRunUsage =
     "usage: ksim run FILE [--seed N] [--set PATH=VALUE]... [--json OUT] [--csv OUT]\n"
-    "                [--trace OUT] [--quiet]\n\n"
+    "                [--trace OUT] [--describe-at TIME]... [--quiet]\n\n"
     "Runs a scenario and checks it. PATH names a scenario key, e.g.\n"
     "  --set producers.app.config.linger.ms=20 --set cluster.brokers=5\n"
     "--json writes the full result (schema: docs/RUN_JSON.md), --csv a per-second time\n"
     "series, --trace a Chrome/Perfetto trace of elections, ISR changes and faults.\n"
+    "--describe-at 12s prints what kafka-topics --describe would show at that virtual time\n"
+    "(leader, replicas, ISR per partition); repeat it for several moments.\n"
     "Exit: 0 all checks hold, 1 a check failed, 2 bad input.\n";
 
 struct RunArgs {
@@ -31,12 +33,13 @@ struct RunArgs {
   std::optional<uint64_t> seed;
   std::vector<std::string> sets;
   std::string json, csv, trace;
+  std::vector<TimeNs> describe_at;
   bool quiet = false;
 };
 
 int ParseRunArgs(const Args& args, RunArgs* out, const char* usage) {
-  const std::vector<std::string> options = {"--seed", "--set",  "--json", "--csv",
-                                            "--trace", "--quiet", "--help"};
+  const std::vector<std::string> options = {"--seed",  "--set",   "--json",       "--csv",
+                                            "--trace", "--quiet", "--describe-at", "--help"};
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&](std::string* v) -> bool {
@@ -60,6 +63,13 @@ int ParseRunArgs(const Args& args, RunArgs* out, const char* usage) {
     } else if (a == "--json" || a == "--csv" || a == "--trace") {
       if (!value(&v)) return UsageError(a + " needs a file name");
       (a == "--json" ? out->json : a == "--csv" ? out->csv : out->trace) = v;
+    } else if (a == "--describe-at") {
+      if (!value(&v)) return UsageError("--describe-at needs a virtual time, e.g. --describe-at 12s");
+      auto t = ParseDuration(v);
+      if (!t.ok()) {
+        return UsageError("--describe-at '" + v + "': " + std::string(t.status().message()));
+      }
+      out->describe_at.push_back(*t);
     } else if (a == "--quiet" || a == "-q") {
       out->quiet = true;
     } else if (a.rfind("-", 0) == 0) {
@@ -100,6 +110,7 @@ int RunMain(const Args& args) {
   auto last_draw = wall_start;
   bool drew = false;
   Cluster cluster(*sc);
+  cluster.DescribeAt(ra.describe_at);
   RunResult r = cluster.Run([&](TimeNs now, TimeNs end) {
     if (!tty) return;
     auto t = std::chrono::steady_clock::now();  // wall-clock ok: progress display

@@ -190,6 +190,40 @@ void Cluster::SlowDisk(NodeId node, double factor) {
   if (Disk* d = hosts_.at(node)->disk()) d->SetSlowdown(factor);
 }
 
+ClusterDescription Cluster::Describe() {
+  Host& host = *hosts_.at(admin_node_);
+  ClusterDescription d;
+  d.time = host.Now();
+  auto req = std::make_shared<MetadataRequest>();
+  req->allow_auto_topic_creation = false;
+  // Like an AdminClient: ask the brokers in turn until one answers.
+  for (NodeId b : broker_nodes_) {
+    RpcClient client(host, b, "admin", kSecond);
+    auto resp = client.Call(req, DeadlineAfter(host.Now(), 2 * kSecond));
+    if (!resp.ok() || (*resp)->api() != ApiKey::kMetadata || IsErrorResponse(**resp)) continue;
+    const auto& m = static_cast<const MetadataResponse&>(**resp);
+    d.controller = m.controller_id;
+    for (const TopicMetadata& t : m.topics) {
+      TopicDescription td;
+      td.topic = t.name;
+      for (const TopicSpec& spec : sc_.topics) {
+        if (spec.name == t.name) td.configs = spec.config;
+      }
+      for (const PartitionMetadata& p : t.partitions) {
+        td.partitions.push_back(PartitionDescription{p.partition, p.leader, p.leader_epoch,
+                                                     p.replicas, p.isr, p.offline_replicas});
+      }
+      d.topics.push_back(std::move(td));
+    }
+    std::sort(d.topics.begin(), d.topics.end(),
+              [](const TopicDescription& x, const TopicDescription& y) { return x.topic < y.topic; });
+    kernel_->Trace(kNoNode, "describe", absl::StrCat(d.topics.size(), " topics"));
+    return d;
+  }
+  d.error = "no broker answered the Metadata request";
+  return d;
+}
+
 void Cluster::CreateTopics() {
   Host& host = *hosts_.at(admin_node_);
   ClientMetadata md(host, broker_nodes_, "admin", 5 * kMinute, 100 * kMillisecond);
@@ -341,6 +375,16 @@ RunResult Cluster::Run(const ProgressFn& progress) {
                           &topics_ready);
   }
   workload_->Start(&topics_ready, sc_.duration_ns);
+  if (!describe_at_.empty()) {
+    std::vector<TimeNs> times = describe_at_;
+    std::sort(times.begin(), times.end());
+    kernel_->Spawn(admin_node_, "describe", [this, times] {
+      for (TimeNs t : times) {
+        if (t > hosts_.at(admin_node_)->Now()) hosts_.at(admin_node_)->SleepUntil(t);
+        result_.describes.push_back(Describe());
+      }
+    });
+  }
   const TimeNs end = sc_.duration_ns + sc_.settle_ns;
   auto run_to = [&](TimeNs t) {
     while (kernel_->Now() < t) {

@@ -33,6 +33,9 @@ class Cluster final : public FaultTarget {
   ~Cluster() override;
 
   RunResult Run(const ProgressFn& progress = nullptr);
+  // Virtual times at which the admin client describes every topic (kafka-topics --describe)
+  // into RunResult::describes. Call before Run().
+  void DescribeAt(std::vector<TimeNs> times) { describe_at_ = std::move(times); }
 
   // FaultTarget.
   std::vector<NodeId> Resolve(const std::string& name) const override;
@@ -56,6 +59,7 @@ class Cluster final : public FaultTarget {
   void BootBroker(NodeId node, int32_t broker_id);
   void CreateTopics();
   void FinalRead();
+  ClusterDescription Describe();
   void SnapshotReplicas();
   void RunChecks();
 
@@ -73,6 +77,7 @@ class Cluster final : public FaultTarget {
   std::unique_ptr<Workload> workload_;
   History history_;
   RunResult result_;
+  std::vector<TimeNs> describe_at_;
   bool topics_ready_ = false;
 };
 

@@ -28,6 +28,27 @@ struct AppliedFault {
   std::string description;
 };
 
+// What `kafka-topics --describe` would show at one moment (an admin Metadata request).
+struct PartitionDescription {
+  int32_t partition = 0;
+  int32_t leader = -1;  // -1: none
+  int32_t leader_epoch = -1;
+  std::vector<int32_t> replicas;
+  std::vector<int32_t> isr;
+  std::vector<int32_t> offline;
+};
+struct TopicDescription {
+  std::string topic;
+  std::map<std::string, std::string> configs;  // as the scenario set them
+  std::vector<PartitionDescription> partitions;
+};
+struct ClusterDescription {
+  TimeNs time = 0;
+  std::string error;  // set if no broker answered
+  int32_t controller = -1;
+  std::vector<TopicDescription> topics;
+};
+
 struct RunResult {
   std::string scenario;
   std::string file;
@@ -47,6 +68,7 @@ struct RunResult {
   std::vector<AppliedFault> faults;
   // Lines producer interceptors reported at close ("producer-0 counter: success count: ...").
   std::vector<std::string> interceptor_reports;
+  std::vector<ClusterDescription> describes;  // ksim run --describe-at
   std::vector<CheckResult> checks;
   std::vector<SecondStats> per_second;
   std::vector<TraceEvent> timeline;  // elections, ISR changes, faults, rebalances

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 
 namespace ksim {
 namespace {
@@ -45,6 +46,27 @@ nlohmann::json LatencyJson(const Histogram& h) {
 
 }  // namespace
 
+std::string DescribeText(const ClusterDescription& d) {
+  std::string out;
+  if (!d.error.empty()) return absl::StrCat("  ", d.error, "\n");
+  auto ids = [](const std::vector<int32_t>& v) { return v.empty() ? std::string("-") : absl::StrJoin(v, ","); };
+  for (const TopicDescription& t : d.topics) {
+    std::vector<std::string> cfg;
+    for (const auto& [k, v] : t.configs) cfg.push_back(k + "=" + v);
+    const size_t rf = t.partitions.empty() ? 0 : t.partitions[0].replicas.size();
+    absl::StrAppend(&out, "Topic: ", t.topic, "\tPartitionCount: ", t.partitions.size(),
+                    "\tReplicationFactor: ", rf, "\tConfigs: ", absl::StrJoin(cfg, ","), "\n");
+    for (const PartitionDescription& p : t.partitions) {
+      absl::StrAppend(&out, "\tTopic: ", t.topic, "\tPartition: ", p.partition, "\tLeader: ",
+                      p.leader < 0 ? std::string("none") : absl::StrCat(p.leader),
+                      "\tReplicas: ", ids(p.replicas), "\tIsr: ", ids(p.isr));
+      if (!p.offline.empty()) absl::StrAppend(&out, "\tOffline: ", ids(p.offline));
+      out += "\n";
+    }
+  }
+  return out;
+}
+
 std::string ConsoleSummary(const RunResult& r, const ReportContext& ctx, bool color) {
   std::string out;
   const double secs = static_cast<double>(r.workload_ns) / 1e9;
@@ -75,6 +97,10 @@ std::string ConsoleSummary(const RunResult& r, const ReportContext& ctx, bool co
   absl::StrAppendFormat(&out, "faults      %d applied\n", r.faults.size());
   for (const AppliedFault& f : r.faults) {
     absl::StrAppendFormat(&out, "  %10s  %s\n", FormatTime(f.time), f.description);
+  }
+  for (const ClusterDescription& d : r.describes) {
+    absl::StrAppendFormat(&out, "describe    at %s (controller %d)\n", FormatTime(d.time), d.controller);
+    out += DescribeText(d);
   }
   if (!r.interceptor_reports.empty()) {
     out += "interceptors\n";
@@ -137,6 +163,23 @@ nlohmann::json ToJson(const RunResult& r, const ReportContext& ctx, bool include
                            {"description", f.description}});
   }
   j["interceptors"] = r.interceptor_reports;
+  j["describe"] = nlohmann::json::array();
+  for (const ClusterDescription& d : r.describes) {
+    nlohmann::json topics = nlohmann::json::array();
+    for (const TopicDescription& t : d.topics) {
+      nlohmann::json parts = nlohmann::json::array();
+      for (const PartitionDescription& p : t.partitions) {
+        parts.push_back({{"partition", p.partition}, {"leader", p.leader},
+                         {"leader_epoch", p.leader_epoch}, {"replicas", p.replicas},
+                         {"isr", p.isr}, {"offline", p.offline}});
+      }
+      topics.push_back({{"topic", t.topic}, {"configs", t.configs}, {"partitions", parts}});
+    }
+    nlohmann::json e = {{"time_s", static_cast<double>(d.time) / 1e9},
+                        {"controller", d.controller}, {"topics", topics}};
+    if (!d.error.empty()) e["error"] = d.error;
+    j["describe"].push_back(e);
+  }
   j["checks"] = nlohmann::json::array();
   for (const CheckResult& c : r.checks) {
     nlohmann::json a = nlohmann::json::array();

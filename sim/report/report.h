@@ -18,6 +18,8 @@ struct ReportContext {
   std::string node_names_json;  // unused placeholder for future per-node data
 };
 
+// kafka-topics --describe style text for one description.
+std::string DescribeText(const ClusterDescription& d);
 std::string ConsoleSummary(const RunResult& r, const ReportContext& ctx, bool color);
 // Deterministic for a seed: contains no wall-clock figures unless include_wall is set.
 nlohmann::json ToJson(const RunResult& r, const ReportContext& ctx, bool include_wall);

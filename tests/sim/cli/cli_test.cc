@@ -68,6 +68,31 @@ TEST(CliTest, RunExitCodesAndReplayLine) {
   EXPECT_NE(bad.out.find("✗ no-lost-acked-writes"), std::string::npos) << bad.out;
 }
 
+TEST(CliTest, DescribeAtShowsTheIsrShrinkingAfterACrash) {
+  // quickstart: broker-2 crashes at 8 s; replica.lag.time.max.ms=4000 takes it out of the ISR.
+  const std::string json = "/tmp/ksim_cli_test_describe.json";
+  Result r = Ksim("run " + Scenario("quickstart") + " --describe-at 5s --describe-at 16s --json " +
+                  json);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("describe    at 5.000000s"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Topic: orders\tPartitionCount: 6\tReplicationFactor: 3\tConfigs: "
+                       "min.insync.replicas=2"),
+            std::string::npos)
+      << r.out;
+  std::ifstream f(json);
+  nlohmann::json j = nlohmann::json::parse(f);
+  ASSERT_EQ(j["describe"].size(), 2u);
+  for (const auto& p : j["describe"][0]["topics"][0]["partitions"]) {
+    EXPECT_EQ(p["isr"].size(), 3u) << p.dump();
+  }
+  for (const auto& p : j["describe"][1]["topics"][0]["partitions"]) {
+    EXPECT_EQ(p["isr"].size(), 2u) << p.dump();  // broker 2 is out
+    for (const auto& b : p["isr"]) EXPECT_NE(b.get<int>(), 2);
+    EXPECT_NE(p["leader"].get<int>(), 2);
+  }
+  EXPECT_EQ(Ksim("run " + Scenario("quickstart") + " --describe-at soon").code, 2);
+}
+
 TEST(CliTest, PartitionForMatchesJava) {
   Result r = Ksim("partition-for --partitions 10 --json -- 21 foobar \"\" -dash");
   ASSERT_EQ(r.code, 0) << r.out;
