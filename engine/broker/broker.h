@@ -17,6 +17,7 @@
 #include "engine/metastore/metastore_client.h"
 #include "engine/replication/replica_fetcher.h"
 #include "engine/rpc/rpc_server.h"
+#include "engine/runtime/sync.h"
 
 namespace ksim {
 
@@ -58,11 +59,15 @@ class Broker {
   // The group coordinator installs its handler for group APIs (FindCoordinator, JoinGroup,
   // ...); it returns nullptr for requests it does not handle.
   void set_group_handler(ControllerHandler h) { group_handler_ = std::move(h); }
+  // Requests handled, and the time they spent queued for a free network / I/O thread.
+  int64_t requests_handled() const { return requests_handled_; }
+  DurationNs thread_wait_ns() const { return thread_wait_ns_; }
 
   // Directory of a partition's log on this broker's disk.
   static std::string LogDir(const TopicPartition& tp);
 
  private:
+  std::shared_ptr<Response> Dispatch(const RequestPtr& request, NodeId from);
   std::shared_ptr<Response> Handle(const RequestPtr& request, NodeId from);
   std::shared_ptr<Response> HandleProduce(const ProduceRequest& r);
   std::shared_ptr<Response> HandleFetch(const FetchRequest& r);
@@ -86,6 +91,10 @@ class Broker {
 
   Runtime& rt_;
   BrokerSettings settings_;
+  Semaphore network_threads_;  // num.network.threads
+  Semaphore io_threads_;       // num.io.threads
+  int64_t requests_handled_ = 0;
+  DurationNs thread_wait_ns_ = 0;
   NodeId metastore_node_;
   RpcServer server_;
   MetadataCache metadata_;

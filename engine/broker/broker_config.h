@@ -19,6 +19,18 @@ enum class TruncationRule {
   kHighWatermark,  // pre-0.11 Kafka: cut back to our own high watermark (loses data, diverges)
 };
 
+// CPU a broker spends per request, on its thread pools (docs/COST_MODEL.md, "Broker CPU").
+// A request is read by a network thread, handled by a request handler (I/O) thread, and its
+// response written by a network thread; purgatory waits (acks=all, fetch.max.wait.ms) hold no
+// thread, as in Kafka. The threads run on the machine's cores (Runtime::Compute).
+struct BrokerCpuCost {
+  DurationNs network_per_request_ns = 5 * kMicrosecond;  // read a request or write a response
+  double network_ns_per_byte = 0.1;   // socket buffer copies (~10 GB/s memcpy)
+  DurationNs io_per_request_ns = 20 * kMicrosecond;  // decode, locks, log append bookkeeping
+  double produce_ns_per_byte = 0.5;   // CRC32C check + append copy (~2 GB/s)
+  // Fetch data goes out with sendfile (zero-copy): no per-byte CPU on either thread.
+};
+
 struct BrokerSettings {
   BrokerId broker_id = 0;
   std::string rack;
@@ -39,6 +51,7 @@ struct BrokerSettings {
   int32_t offsets_topic_replication_factor = 3;
   int32_t num_io_threads = 8;
   int32_t num_network_threads = 3;
+  BrokerCpuCost cpu;
   int32_t message_max_bytes = 1048588;
   std::string compression_type = "producer";
   TruncationRule truncation = TruncationRule::kLeaderEpoch;

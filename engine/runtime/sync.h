@@ -201,6 +201,36 @@ class Mutex {
   WaitList waiters_;
 };
 
+// Counting semaphore: at most `permits` holders at a time (a pool of threads, say).
+class Semaphore {
+ public:
+  explicit Semaphore(int64_t permits) : available_(permits) { KSIM_CHECK(permits > 0); }
+  void Acquire() {
+    while (available_ == 0) waiters_.Wait(kForever);
+    --available_;
+  }
+  void Release() {
+    ++available_;
+    waiters_.NotifyOne();
+  }
+  int64_t available() const { return available_; }
+
+ private:
+  int64_t available_;
+  WaitList waiters_;
+};
+
+class SemaphoreGuard {
+ public:
+  explicit SemaphoreGuard(Semaphore& s) : s_(s) { s_.Acquire(); }
+  ~SemaphoreGuard() { s_.Release(); }
+  SemaphoreGuard(const SemaphoreGuard&) = delete;
+  SemaphoreGuard& operator=(const SemaphoreGuard&) = delete;
+
+ private:
+  Semaphore& s_;
+};
+
 class MutexLock {
  public:
   explicit MutexLock(Mutex& m) : m_(m) { m_.Lock(); }

@@ -91,6 +91,24 @@ TEST(SyncTest, ClosedChannelDrainsThenCancels) {
   EXPECT_TRUE(absl::IsCancelled(end));
 }
 
+TEST(SyncTest, SemaphoreBoundsConcurrencyLikeAThreadPool) {
+  // 5 jobs of 10 ms on a pool of 2: they finish at 10, 10, 20, 20, 30 ms.
+  Kernel k;
+  Semaphore pool(2);
+  std::vector<TimeNs> done;
+  for (int i = 0; i < 5; ++i) {
+    k.Spawn(kNoNode, "job", [&] {
+      SemaphoreGuard g(pool);
+      Sleep(10 * kMillisecond);
+      done.push_back(Now());
+    });
+  }
+  k.RunUntil(kForever);
+  EXPECT_EQ(done, (std::vector<TimeNs>{10 * kMillisecond, 10 * kMillisecond, 20 * kMillisecond,
+                                       20 * kMillisecond, 30 * kMillisecond}));
+  EXPECT_EQ(pool.available(), 2);
+}
+
 TEST(SyncTest, MutexGivesExclusionAcrossBlockingCalls) {
   Kernel k;
   Mutex m;
