@@ -1,6 +1,7 @@
 #include "engine/controller/controller.h"
 
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -68,6 +69,87 @@ std::map<int32_t, std::vector<BrokerId>> AssignReplicas(const std::vector<Broker
     out[p] = std::move(replicas);
   }
   return out;
+}
+
+std::vector<BrokerId> RackAlternatedBrokerList(const std::map<BrokerId, std::string>& rack_of) {
+  std::map<std::string, std::vector<BrokerId>> by_rack;  // rack name order, ids ascending
+  for (const auto& [id, rack] : rack_of) by_rack[rack].push_back(id);
+  std::vector<BrokerId> out;
+  for (size_t round = 0; out.size() < rack_of.size(); ++round) {
+    for (const auto& [rack, ids] : by_rack) {
+      if (round < ids.size()) out.push_back(ids[round]);
+    }
+  }
+  return out;
+}
+
+std::map<int32_t, std::vector<BrokerId>> AssignReplicasRackAware(
+    const std::map<BrokerId, std::string>& rack_of, int32_t partitions, int32_t rf,
+    int32_t start_index, int32_t shift, int32_t first_partition) {
+  const std::vector<BrokerId> brokers = RackAlternatedBrokerList(rack_of);
+  const int64_t n = static_cast<int64_t>(brokers.size());
+  KSIM_CHECK(rf >= 1 && rf <= n);
+  std::set<std::string> all_racks;
+  for (const auto& [id, rack] : rack_of) all_racks.insert(rack);
+  const int64_t num_racks = static_cast<int64_t>(all_racks.size());
+  std::map<int32_t, std::vector<BrokerId>> out;
+  int64_t next_shift = shift;
+  for (int32_t p = first_partition; p < first_partition + partitions; ++p) {
+    if (p > 0 && p % n == 0) ++next_shift;
+    const int64_t first = (p + start_index) % n;
+    std::vector<BrokerId> replicas = {brokers[first]};
+    std::set<std::string> racks_used = {rack_of.at(brokers[first])};
+    // k walks the other brokers of the list from the shifted position; each follower takes the
+    // first broker that neither repeats a rack (while some rack has no replica) nor a broker.
+    int64_t k = 0;
+    for (int32_t j = 0; j < rf - 1; ++j) {
+      for (;; ++k) {
+        const BrokerId b = brokers[(first + 1 + (next_shift * num_racks + k) % (n - 1)) % n];
+        const std::string& rack = rack_of.at(b);
+        const bool rack_ok = racks_used.count(rack) == 0 ||
+                             static_cast<int64_t>(racks_used.size()) == num_racks;
+        const bool broker_ok = !Has(replicas, b) || static_cast<int64_t>(replicas.size()) == n;
+        if (rack_ok && broker_ok) {
+          replicas.push_back(b);
+          racks_used.insert(rack);
+          ++k;
+          break;
+        }
+      }
+    }
+    std::vector<BrokerId> sorted = replicas;
+    std::sort(sorted.begin(), sorted.end());
+    KSIM_CHECK_MSG(std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end(),
+                   "two replicas of a partition on one broker");
+    out[p] = std::move(replicas);
+  }
+  return out;
+}
+
+absl::StatusOr<std::map<int32_t, std::vector<BrokerId>>> AssignReplicasToBrokers(
+    const std::map<BrokerId, std::string>& brokers, int32_t partitions, int32_t rf,
+    int32_t start_index, int32_t shift, int32_t first_partition, RackAwareMode mode) {
+  KSIM_CHECK(partitions >= 1 && rf >= 1 && rf <= static_cast<int64_t>(brokers.size()));
+  size_t with_rack = 0;
+  for (const auto& [id, rack] : brokers) with_rack += rack.empty() ? 0 : 1;
+  if (with_rack > 0 && with_rack < brokers.size()) {
+    if (mode == RackAwareMode::kEnforced) {
+      std::vector<BrokerId> without;
+      for (const auto& [id, rack] : brokers) {
+        if (rack.empty()) without.push_back(id);
+      }
+      return absl::FailedPreconditionError(
+          absl::StrCat("Not all brokers have rack information for replica rack aware "
+                       "assignment (no broker.rack on brokers ",
+                       absl::StrJoin(without, ","), ")."));
+    }
+  }
+  if (with_rack == brokers.size() && mode != RackAwareMode::kDisabled) {
+    return AssignReplicasRackAware(brokers, partitions, rf, start_index, shift, first_partition);
+  }
+  std::vector<BrokerId> ids;
+  for (const auto& [id, rack] : brokers) ids.push_back(id);
+  return AssignReplicas(ids, partitions, rf, start_index, shift, first_partition);
 }
 
 // A queue and a fiber per broker, like Kafka's ControllerChannelManager.
@@ -407,8 +489,8 @@ std::shared_ptr<Response> Controller::Handle(const RequestPtr& request) {
 
 std::shared_ptr<Response> Controller::CreateTopics(const CreateTopicsRequest& r) {
   auto resp = std::make_shared<CreateTopicsResponse>();
-  std::vector<BrokerId> brokers;
-  for (const auto& [id, b] : live_) brokers.push_back(id);
+  std::map<BrokerId, std::string> brokers;  // live brokers and their racks
+  for (const auto& [id, b] : live_) brokers[id] = b.rack;
   std::vector<TopicPartition> created;
   for (const CreatableTopic& t : r.topics) {
     auto& result = resp->topics[t.name];
@@ -425,12 +507,24 @@ std::shared_ptr<Response> Controller::CreateTopics(const CreateTopicsRequest& r)
                                           " larger than available brokers: ", brokers.size(), ".");
       continue;
     }
-    const int32_t n = static_cast<int32_t>(brokers.size());
-    auto assignment = t.assignments.empty()
-                          ? AssignReplicas(brokers, partitions, rf,
-                                           static_cast<int32_t>(rng_.Uniform(n)),
-                                           static_cast<int32_t>(rng_.Uniform(n)))
-                          : t.assignments;
+    std::map<int32_t, std::vector<BrokerId>> assignment = t.assignments;
+    if (assignment.empty()) {
+      // Random start index and shift, as AdminUtils draws them (the rack-alternated list has
+      // as many brokers as the plain one).
+      const int32_t n = static_cast<int32_t>(brokers.size());
+      const auto start = static_cast<int32_t>(rng_.Uniform(n));
+      const auto shift = static_cast<int32_t>(rng_.Uniform(n));
+      auto placed = AssignReplicasToBrokers(brokers, partitions, rf, start, shift);
+      if (!placed.ok()) {
+        // Kafka's AdminOperationException: UNKNOWN_SERVER_ERROR for this topic.
+        result.error = Error::kUnknownServerError;
+        result.error_message = std::string(placed.status().message());
+        rt_.Trace("controller", absl::StrCat("cannot create topic ", t.name, ": ",
+                                             result.error_message));
+        continue;
+      }
+      assignment = *std::move(placed);
+    }
     auto payload = std::make_shared<TopicAssignmentPayload>();
     payload->replicas = assignment;
     payload->configs = t.configs;
@@ -508,8 +602,8 @@ std::shared_ptr<Response> Controller::DeleteTopics(const DeleteTopicsRequest& r)
 
 std::shared_ptr<Response> Controller::CreatePartitions(const CreatePartitionsRequest& r) {
   auto resp = std::make_shared<CreatePartitionsResponse>();
-  std::vector<BrokerId> brokers;
-  for (const auto& [id, b] : live_) brokers.push_back(id);
+  std::map<BrokerId, std::string> brokers;  // live brokers and their racks
+  for (const auto& [id, b] : live_) brokers[id] = b.rack;
   std::vector<TopicPartition> created;
   for (const auto& [t, total] : r.new_total_counts) {
     auto it = topics_.find(t);
@@ -526,9 +620,25 @@ std::shared_ptr<Response> Controller::CreatePartitions(const CreatePartitionsReq
                                           " partitions, ", total, " would not be an increase.");
       continue;
     }
-    const int32_t n = static_cast<int32_t>(brokers.size());
-    auto more = AssignReplicas(brokers, total - current, rf, static_cast<int32_t>(rng_.Uniform(n)),
-                               static_cast<int32_t>(rng_.Uniform(n)), current);
+    // Like AdminZkClient.createNewPartitionsAssignment: no random draw; the start index (and
+    // shift) is the position, in id order, of the first broker with an id at least partition
+    // 0's first replica.
+    const BrokerId p0_first = it->second.replicas.begin()->second.front();
+    int32_t start = 0;
+    for (const auto& [id, rack] : brokers) {
+      if (id >= p0_first) break;
+      ++start;
+    }
+    if (start == static_cast<int32_t>(brokers.size())) start = 0;
+    auto placed = AssignReplicasToBrokers(brokers, total - current, rf, start, start, current);
+    if (!placed.ok()) {
+      result.error = Error::kUnknownServerError;
+      result.error_message = std::string(placed.status().message());
+      rt_.Trace("controller", absl::StrCat("cannot add partitions to ", t, ": ",
+                                           result.error_message));
+      continue;
+    }
+    const std::map<int32_t, std::vector<BrokerId>> more = *std::move(placed);
     for (const auto& [p, replicas] : more) it->second.replicas[p] = replicas;
     auto payload = std::make_shared<TopicAssignmentPayload>();
     payload->replicas = it->second.replicas;

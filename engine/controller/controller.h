@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "engine/broker/broker.h"
 #include "engine/broker/znode_payloads.h"
 #include "engine/config/config_def.h"
@@ -42,6 +43,28 @@ std::map<int32_t, std::vector<BrokerId>> AssignReplicas(const std::vector<Broker
                                                         int32_t partitions, int32_t rf,
                                                         int32_t start_index, int32_t shift,
                                                         int32_t first_partition = 0);
+// Kafka's getRackAlternatedBrokerList: racks in name order, each rack's brokers in id order,
+// one broker taken from each rack in turn ({0:r1, 1:r3, 2:r3, 3:r2, 4:r2, 5:r1} -> 0,3,1,5,4,2).
+std::vector<BrokerId> RackAlternatedBrokerList(const std::map<BrokerId, std::string>& rack_of);
+// Kafka's assignReplicasToBrokersRackAware: first replicas round-robin over the rack-alternated
+// list from start_index; followers walk that list with the shift (times the rack count),
+// skipping a broker whose rack already holds a replica while some rack holds none, and a broker
+// already chosen. Every broker in rack_of must have a rack.
+std::map<int32_t, std::vector<BrokerId>> AssignReplicasRackAware(
+    const std::map<BrokerId, std::string>& rack_of, int32_t partitions, int32_t rf,
+    int32_t start_index, int32_t shift, int32_t first_partition = 0);
+
+// Kafka's RackAwareMode: kEnforced fails when only some brokers have a rack, kSafe then ignores
+// racks (auto topic creation), kDisabled always ignores them (--disable-rack-aware).
+enum class RackAwareMode { kDisabled, kEnforced, kSafe };
+// Kafka's AdminUtils.assignReplicasToBrokers: brokers maps each broker id to its rack ("" for
+// none); rack-aware when every broker has a rack, rack-unaware when none has. When only some
+// have one, kEnforced gives Kafka's AdminOperationException as a FailedPrecondition error. The
+// caller checks 1 <= rf <= brokers.size() and partitions >= 1.
+absl::StatusOr<std::map<int32_t, std::vector<BrokerId>>> AssignReplicasToBrokers(
+    const std::map<BrokerId, std::string>& brokers, int32_t partitions, int32_t rf,
+    int32_t start_index, int32_t shift, int32_t first_partition = 0,
+    RackAwareMode mode = RackAwareMode::kEnforced);
 
 class Controller {
  public:
