@@ -21,8 +21,10 @@ bool LeaderEpochCache::Assign(int32_t epoch, int64_t start_offset) {
 }
 
 EpochEndOffset LeaderEpochCache::EndOffsetFor(int32_t requested, int64_t log_end_offset) const {
-  if (entries_.empty() || requested < entries_.front().epoch) return {};
-  if (requested > entries_.back().epoch) return {};
+  if (entries_.empty() || requested < 0 || requested > entries_.back().epoch) return {};
+  // An epoch older than any we know ends where our first known epoch starts (Kafka answers
+  // the requested epoch with that offset).
+  if (requested < entries_.front().epoch) return {requested, entries_.front().start_offset};
   auto next = std::upper_bound(entries_.begin(), entries_.end(), requested,
                                [](int32_t e, const EpochEntry& x) { return e < x.epoch; });
   const EpochEntry& found = *(next - 1);

@@ -213,7 +213,16 @@ void PartitionLog::AssignEpoch(int32_t epoch, int64_t start_offset) {
 
 void PartitionLog::TruncateTo(int64_t offset) {
   MutexLock lock(write_mu_);
-  if (offset >= log_end_offset_) return;
+  if (offset >= log_end_offset_) {
+    // Nothing to cut; but, as Kafka does, drop epoch entries that start at or after `offset`. An
+    // epoch begun at the end of the log (when this replica led it) holds no records, and left
+    // in place it keeps a follower reporting an epoch the new leader never had: the leader
+    // answers "diverging" again and again.
+    const size_t before = epochs_.entries().size();
+    epochs_.TruncateFromEnd(offset);
+    if (epochs_.entries().size() != before) CheckpointEpochs();
+    return;
+  }
   KSIM_CHECK(offset >= 0);
   offset = std::max(offset, log_start_offset_);
   // Drop whole segments above the cut, then cut the segment that contains it.

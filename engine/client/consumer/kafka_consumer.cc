@@ -505,7 +505,14 @@ void KafkaConsumer::MaybeAutoCommit() {
 void KafkaConsumer::HeartbeatLoop(std::shared_ptr<bool> alive) {
   while (*alive && !closed_) {
     rt_.Sleep(config_.GetInt("heartbeat.interval.ms") * kMillisecond);
-    if (!*alive || closed_ || rejoining_ || generation_ < 0 || coordinator_ == kNoNode) continue;
+    if (!*alive || closed_ || rejoining_ || generation_ < 0) continue;
+    if (coordinator_ == kNoNode) {
+      // As the Java heartbeat thread does: look the coordinator up again (it may have moved
+      // to another broker), then heartbeat there.
+      const TimeNs deadline =
+          DeadlineAfter(rt_.Now(), config_.GetInt("heartbeat.interval.ms") * kMillisecond);
+      if (!EnsureCoordinator(deadline) || !*alive || closed_ || rejoining_ || generation_ < 0) continue;
+    }
     if (rt_.Now() - last_poll_ > config_.GetInt("max.poll.interval.ms") * kMillisecond) {
       // The application stopped polling: leave so the group can move on (Java does the same).
       auto leave = std::make_shared<LeaveGroupRequest>();

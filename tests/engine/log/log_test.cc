@@ -64,10 +64,30 @@ TEST(LogTest, EpochCacheAnswersLikeKip101And279) {
   EXPECT_EQ(c.EndOffsetFor(4, 50), (EpochEndOffset{4, 50}));  // latest: ends at the LEO
   EXPECT_EQ(c.EndOffsetFor(5, 50), (EpochEndOffset{}));
   EXPECT_FALSE(c.Assign(3, 40));  // epochs never go backwards
+  // An epoch older than the first known one ends where the first starts (Kafka's answer).
+  LeaderEpochCache later;
+  later.Assign(5, 100);
+  EXPECT_EQ(later.EndOffsetFor(3, 150), (EpochEndOffset{3, 100}));
+  EXPECT_EQ(later.EndOffsetFor(-1, 150), (EpochEndOffset{}));
   c.TruncateFromEnd(30);
   EXPECT_EQ(c.LatestEpoch(), 2);
   c.TruncateFromStart(15);
   EXPECT_EQ(c.entries().front(), (EpochEntry{2, 15}));
+}
+
+TEST(LogTest, TruncatingAtTheEndStillDropsAnEmptyTrailingEpoch) {
+  // A replica that led epoch 3 without appending anything, then follows a leader that never
+  // had epoch 3: truncating to its own end must forget epoch 3, or it would keep reporting it
+  // as its last fetched epoch (found by the nemesis hour: an endless diverging-epoch loop).
+  WithDisk([](Kernel&, Disk& disk) {
+    auto log = *PartitionLog::Open(disk, "data/t-0", LogConfig{});
+    (void)log->AppendAsLeader(Batch(5), 1, 1000);
+    log->AssignEpoch(3, log->log_end_offset());
+    EXPECT_EQ(log->LatestEpoch(), 3);
+    log->TruncateTo(log->log_end_offset());
+    EXPECT_EQ(log->LatestEpoch(), 1);
+    EXPECT_EQ(log->log_end_offset(), 5);
+  });
 }
 
 TEST(LogTest, TruncateDropsTheTailAndItsEpochs) {
