@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "engine/broker/log_cleaner_thread.h"
 #include "engine/broker/znode_payloads.h"
 #include "engine/log/record_batch.h"
 #include "engine/runtime/check.h"
@@ -31,6 +32,8 @@ void Broker::Start() {
   rt_.Spawn("register", [this] { Register(); });
   rt_.Spawn("isr-maintenance", [this] { IsrLoop(); });
   rt_.Spawn("hw-checkpoint", [this] { CheckpointLoop(); });
+  LogCleanerThreads::Start(std::make_shared<LogCleanerThreads>(
+      rt_, settings_, [this]() -> const auto& { return partitions_; }));
 }
 
 void Broker::RecoverLogs() {

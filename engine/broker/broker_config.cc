@@ -41,6 +41,13 @@ BrokerSettings BrokerSettings::FromConfig(BrokerId id, const Config& c) {
   int64_t flush_ms = c.GetLong("log.flush.interval.ms");
   s.flush_interval_ms = flush_ms < 0 ? INT64_MAX : flush_ms;
   s.cleanup_policy = c.GetString("log.cleanup.policy");
+  s.cleaner_enable = c.GetBool("log.cleaner.enable");
+  s.cleaner_threads = c.GetInt("log.cleaner.threads");
+  s.cleaner_backoff_ns = c.GetLong("log.cleaner.backoff.ms") * kMillisecond;
+  s.min_cleanable_ratio = c.GetDouble("log.cleaner.min.cleanable.ratio");
+  s.delete_retention_ms = c.GetLong("log.cleaner.delete.retention.ms");
+  s.min_compaction_lag_ms = c.GetLong("log.cleaner.min.compaction.lag.ms");
+  s.max_compaction_lag_ms = c.GetLong("log.cleaner.max.compaction.lag.ms");
   s.raw = c;
   return s;
 }
@@ -58,6 +65,10 @@ TopicSettings TopicSettings::Resolve(const BrokerSettings& b,
   t.cleanup_policy = b.cleanup_policy;
   t.compression_type = b.compression_type;
   t.max_message_bytes = b.message_max_bytes;
+  t.min_cleanable_dirty_ratio = b.min_cleanable_ratio;
+  t.delete_retention_ms = b.delete_retention_ms;
+  t.min_compaction_lag_ms = b.min_compaction_lag_ms;
+  t.max_compaction_lag_ms = b.max_compaction_lag_ms;
   Config c(TopicConfigDef(), o);
   if (c.IsSet("min.insync.replicas")) t.min_insync_replicas = c.GetInt("min.insync.replicas");
   if (c.IsSet("unclean.leader.election.enable")) {
@@ -71,6 +82,16 @@ TopicSettings TopicSettings::Resolve(const BrokerSettings& b,
   if (c.IsSet("cleanup.policy")) t.cleanup_policy = c.GetString("cleanup.policy");
   if (c.IsSet("compression.type")) t.compression_type = c.GetString("compression.type");
   if (c.IsSet("max.message.bytes")) t.max_message_bytes = c.GetInt("max.message.bytes");
+  if (c.IsSet("min.cleanable.dirty.ratio")) {
+    t.min_cleanable_dirty_ratio = c.GetDouble("min.cleanable.dirty.ratio");
+  }
+  if (c.IsSet("delete.retention.ms")) t.delete_retention_ms = c.GetLong("delete.retention.ms");
+  if (c.IsSet("min.compaction.lag.ms")) {
+    t.min_compaction_lag_ms = c.GetLong("min.compaction.lag.ms");
+  }
+  if (c.IsSet("max.compaction.lag.ms")) {
+    t.max_compaction_lag_ms = c.GetLong("max.compaction.lag.ms");
+  }
   return t;
 }
 
@@ -82,6 +103,11 @@ LogConfig ToLogConfig(const TopicSettings& t) {
   c.flush_interval_messages = t.flush_interval_messages;
   c.flush_interval_ms = t.flush_interval_ms;
   c.compact = t.cleanup_policy.find("compact") != std::string::npos;
+  c.delete_retention = t.cleanup_policy.find("delete") != std::string::npos;
+  c.min_cleanable_dirty_ratio = t.min_cleanable_dirty_ratio;
+  c.delete_retention_ms = t.delete_retention_ms;
+  c.min_compaction_lag_ms = t.min_compaction_lag_ms;
+  c.max_compaction_lag_ms = t.max_compaction_lag_ms;
   return c;
 }
 

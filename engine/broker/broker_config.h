@@ -62,6 +62,14 @@ struct BrokerSettings {
   int64_t flush_interval_messages = INT64_MAX;
   int64_t flush_interval_ms = INT64_MAX;
   std::string cleanup_policy = "delete";
+  // The log cleaner (log.cleaner.*).
+  bool cleaner_enable = true;
+  int32_t cleaner_threads = 1;
+  DurationNs cleaner_backoff_ns = 15 * kSecond;
+  double min_cleanable_ratio = 0.5;
+  int64_t delete_retention_ms = 86400000;
+  int64_t min_compaction_lag_ms = 0;
+  int64_t max_compaction_lag_ms = INT64_MAX;
   Config raw{BrokerConfigDef(), {}};
 
   static BrokerSettings FromConfig(BrokerId id, const Config& c);
@@ -79,6 +87,10 @@ struct TopicSettings {
   std::string cleanup_policy = "delete";
   std::string compression_type = "producer";
   int32_t max_message_bytes = 1048588;
+  double min_cleanable_dirty_ratio = 0.5;
+  int64_t delete_retention_ms = 86400000;
+  int64_t min_compaction_lag_ms = 0;
+  int64_t max_compaction_lag_ms = INT64_MAX;
 
   static TopicSettings Resolve(const BrokerSettings& broker,
                                const std::map<std::string, std::string>& topic_overrides);

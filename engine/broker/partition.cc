@@ -67,6 +67,7 @@ bool Partition::BecomeLeader(const PartitionState& state, const TopicSettings& s
   const bool new_epoch = state.leader_epoch > leader_epoch_;
   if (!AcceptEpoch(state)) return false;
   settings_ = settings;
+  log_->set_config(ToLogConfig(settings));
   if (new_epoch) {
     // The new epoch starts at our log end: the leader-epoch cache is what followers truncate by.
     log_->AssignEpoch(leader_epoch_, log_->log_end_offset());
@@ -92,6 +93,7 @@ bool Partition::BecomeFollower(const PartitionState& state, const TopicSettings&
   KSIM_CHECK(state.leader != broker_.broker_id);
   if (!AcceptEpoch(state)) return false;
   settings_ = settings;
+  log_->set_config(ToLogConfig(settings));
   followers_.clear();
   rt_.Trace("become-follower", absl::StrCat(tp_.ToString(), " epoch=", leader_epoch_,
                                             " leader=", leader_, " leo=",
@@ -372,9 +374,10 @@ absl::Status Partition::ApplyFetchedData(const FetchPartitionResponse& response)
   }
   for (const BatchPtr& b : response.batches) {
     if (b->last_offset() < log_->log_end_offset()) continue;  // already have it
-    // Only the batch that starts exactly at our end fits; anything else means our log changed
-    // under this response (a truncation): drop the rest and fetch again.
-    if (b->base_offset() != log_->log_end_offset()) break;
+    // Only the batch holding our end fits (it starts below it if the leader compacted it);
+    // anything else means our log changed under this response (a truncation): drop the rest
+    // and fetch again.
+    if (b->base_offset() > log_->log_end_offset()) break;
     if (absl::Status s = log_->AppendAsFollower(b); !s.ok()) return s;
     producers_.Record(b->producer_id(), b->producer_epoch(),
                       BatchSequence{b->base_sequence(), b->last_sequence(), b->base_offset(),

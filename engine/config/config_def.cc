@@ -37,6 +37,10 @@ ConfigKey Enum(std::string name, std::string def, std::vector<std::string> allow
   return ConfigKey{std::move(name), ConfigType::kEnum, std::move(def), INT64_MIN, INT64_MAX,
                    std::move(allowed), std::move(doc)};
 }
+ConfigKey Dbl(std::string name, std::string def, std::string doc) {
+  return ConfigKey{std::move(name), ConfigType::kDouble, std::move(def), INT64_MIN, INT64_MAX,
+                   {}, std::move(doc)};
+}
 ConfigKey List(std::string name, std::string def, std::string doc) {
   return ConfigKey{std::move(name), ConfigType::kList, std::move(def), INT64_MIN, INT64_MAX,
                    {}, std::move(doc)};
@@ -278,6 +282,8 @@ const ConfigDef& BrokerConfigDef() {
         .Define(Bool("auto.create.topics.enable", true, "create topics on first metadata use"))
         .Define(Int("offsets.topic.num.partitions", 50, 1, kIntMax, "__consumer_offsets size"))
         .Define(Int("offsets.topic.replication.factor", 3, 1, 32767, "__consumer_offsets RF"))
+        .Define(Int("offsets.topic.segment.bytes", 104857600, 14, kIntMax,
+                    "__consumer_offsets segment size (a compacted topic)"))
         .Define(Int("offsets.retention.minutes", 10080, 1, kIntMax, "committed offset TTL"))
         .Define(Int("group.initial.rebalance.delay.ms", 3000, 0, kIntMax,
                     "delay of the first rebalance of an empty group"))
@@ -298,6 +304,18 @@ const ConfigDef& BrokerConfigDef() {
         .Define(Int("log.index.interval.bytes", 4096, 0, kIntMax, "offset index density"))
         .Define(Enum("log.cleanup.policy", "delete", {"delete", "compact", "compact,delete"},
                      "retention policy"))
+        .Define(Bool("log.cleaner.enable", true, "run the log cleaner (compaction)"))
+        .Define(Int("log.cleaner.threads", 1, 0, kIntMax, "log cleaner fibers"))
+        .Define(Long("log.cleaner.backoff.ms", "15000", 0,
+                     "cleaner sleep when no log needs cleaning"))
+        .Define(Dbl("log.cleaner.min.cleanable.ratio", "0.5",
+                    "dirty ratio above which a compacted log is cleaned"))
+        .Define(Long("log.cleaner.delete.retention.ms", "86400000", 0,
+                     "how long tombstones are kept once cleaned"))
+        .Define(Long("log.cleaner.min.compaction.lag.ms", "0", 0,
+                     "records younger than this are not compacted"))
+        .Define(Long("log.cleaner.max.compaction.lag.ms", kLongMaxStr, 1,
+                     "records older than this are compacted whatever the dirty ratio"))
         .Define(Enum("compression.type", "producer",
                      {"producer", "uncompressed", "none", "gzip", "snappy", "lz4", "zstd"},
                      "codec the broker stores"))
@@ -336,6 +354,11 @@ const ConfigDef& TopicConfigDef() {
         .Define(Int("max.message.bytes", 1048588, 0, kIntMax, "largest record batch"))
         .Define(Int("index.interval.bytes", 4096, 0, kIntMax, "offset index density"))
         .Define(Long("delete.retention.ms", "86400000", 0, "tombstone retention"))
+        .Define(Dbl("min.cleanable.dirty.ratio", "0.5",
+                    "dirty ratio above which the log cleaner compacts this topic"))
+        .Define(Long("min.compaction.lag.ms", "0", 0, "records younger than this stay"))
+        .Define(Long("max.compaction.lag.ms", kLongMaxStr, 1,
+                     "records older than this are compacted whatever the dirty ratio"))
         .Define(Enum("message.timestamp.type", "CreateTime", {"CreateTime", "LogAppendTime"},
                      "timestamp kept"));
     return d;

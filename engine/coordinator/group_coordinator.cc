@@ -1,6 +1,7 @@
 #include "engine/coordinator/group_coordinator.h"
 
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -17,6 +18,20 @@ struct OffsetCommitValue : Payload {
   int32_t generation = 0;  // lets a new coordinator continue the generation sequence
   std::map<TopicPartition, int64_t> offsets;
 };
+
+// The key of a commit record: (group, topic, partition), as Kafka's OffsetCommitKey. Its hash
+// is what the log cleaner compacts __consumer_offsets by (FNV-1a: stable across runs).
+int64_t OffsetKeyHash(const std::string& group, const TopicPartition& tp) {
+  uint64_t h = 14695981039346656037ull;
+  auto mix = [&h](const std::string& s) {
+    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+    h = (h ^ 0xff) * 1099511628211ull;  // separator
+  };
+  mix(group);
+  mix(tp.topic);
+  mix(std::to_string(tp.partition));
+  return static_cast<int64_t>(h);
+}
 
 template <typename T>
 std::shared_ptr<T> Reply() {
@@ -93,7 +108,11 @@ std::shared_ptr<Response> GroupCoordinator::FindCoordinator(const FindCoordinato
       t.name = kOffsetsTopic;
       t.num_partitions = config_.offsets_topic_partitions;
       t.replication_factor = static_cast<int16_t>(config_.offsets_topic_replication_factor);
-      t.configs = {{"cleanup.policy", "compact"}, {"min.insync.replicas", "1"}};
+      // Compacted by (group, topic, partition), with Kafka's offsets.topic.segment.bytes.
+      t.configs = {{"cleanup.policy", "compact"},
+                   {"min.insync.replicas", "1"},
+                   {"segment.bytes", std::to_string(broker_.settings().raw.GetInt(
+                                         "offsets.topic.segment.bytes"))}};
       create->topics.push_back(t);
       broker_.SubmitToController(create, [this] { creating_offsets_topic_ = false; });
     }
@@ -555,7 +574,8 @@ std::shared_ptr<Response> GroupCoordinator::OffsetCommit(const OffsetCommitReque
   value->offsets = r.offsets;
   RecordBatchBuilder builder;
   for (const auto& [tp, o] : r.offsets) {
-    builder.Add(0, 0, static_cast<int32_t>(r.group_id.size() + tp.topic.size() + 8), 24,
+    builder.Add(0, OffsetKeyHash(r.group_id, tp),
+                static_cast<int32_t>(r.group_id.size() + tp.topic.size() + 8), 24,
                 rt_.Now() / kMillisecond);
   }
   builder.set_payload(value);
@@ -695,7 +715,13 @@ void GroupCoordinator::Load(int32_t partition) {
     for (const BatchPtr& b : *read) {
       if (auto v = std::dynamic_pointer_cast<const OffsetCommitValue>(b->payload())) {
         Group& g = GetGroup(v->group);
-        for (const auto& [tp, o] : v->offsets) g.offsets[tp] = o;
+        // __consumer_offsets is compacted: a cleaned batch keeps only the commit records no
+        // later commit superseded, and only those apply (the payload is the whole request's).
+        std::set<int64_t> kept;
+        for (int32_t i = 0; i < b->record_count(); ++i) kept.insert(b->key_hash(i));
+        for (const auto& [tp, o] : v->offsets) {
+          if (kept.count(OffsetKeyHash(v->group, tp)) > 0) g.offsets[tp] = o;
+        }
         // Membership is not persisted, but generations keep increasing across coordinators.
         g.generation = std::max(g.generation, v->generation);
         ++commits;

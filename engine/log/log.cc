@@ -18,6 +18,14 @@ struct HwCheckpoint : Payload {
   int64_t high_watermark = 0;
 };
 
+// The log cleaner's commit record: the generation of the last committed clean, the files it
+// replaced, and the cleaned prefix (Kafka's cleaner-offset-checkpoint).
+struct CleanerCheckpoint : Payload {
+  int64_t generation = 0;
+  std::vector<std::string> obsolete;
+  int64_t first_dirty_offset = 0;
+};
+
 constexpr int64_t kCheckpointBytes = 64;
 
 }  // namespace
@@ -36,18 +44,83 @@ absl::StatusOr<std::unique_ptr<PartitionLog>> PartitionLog::Open(FileSystem& fs,
   return log;
 }
 
-absl::Status PartitionLog::Recover() {
-  std::vector<int64_t> bases;
-  for (const std::string& path : fs_.List(dir_ + "/")) {
-    if (path.size() < 4 || path.compare(path.size() - 4, 4, ".log") != 0) continue;
-    int64_t base;
-    std::string name = path.substr(dir_.size() + 1, path.size() - dir_.size() - 5);
-    if (absl::SimpleAtoi(name, &base)) bases.push_back(base);
+PartitionLog::~PartitionLog() { *alive_ = false; }
+
+std::string PartitionLog::CleanedSegmentPath(int64_t base_offset, int64_t generation) const {
+  return absl::StrFormat("%s/%020d.c%d.log", dir_, base_offset, generation);
+}
+
+static bool ParseSegmentName(const std::string& dir, const std::string& path, int64_t* base,
+                      int64_t* generation) {
+  if (path.size() < dir.size() + 5 || path.compare(path.size() - 4, 4, ".log") != 0) {
+    return false;
   }
-  std::sort(bases.begin(), bases.end());
+  std::string name = path.substr(dir.size() + 1, path.size() - dir.size() - 5);
+  *generation = 0;
+  if (size_t dot = name.find('.'); dot != std::string::npos) {
+    if (dot + 1 >= name.size() || name[dot + 1] != 'c' ||
+        !absl::SimpleAtoi(name.substr(dot + 2), generation)) {
+      return false;
+    }
+    name = name.substr(0, dot);
+  }
+  return absl::SimpleAtoi(name, base);
+}
+
+absl::Status PartitionLog::RecoverCleanerState() {
+  // Kafka's .cleaned/.swap protocol, with the commit point an atomic checkpoint: cleaned
+  // files of a generation above the committed one are leftovers of an interrupted clean; the
+  // files a committed clean replaced are deleted if the crash came before their deletion.
+  if (auto c = fs_.ReadAll(dir_ + "/cleaner-checkpoint"); c.ok() && !c->empty()) {
+    if (auto cp = std::dynamic_pointer_cast<const CleanerCheckpoint>(c->back().content)) {
+      cleaner_generation_ = cp->generation;
+      first_dirty_offset_ = cp->first_dirty_offset;
+      for (const std::string& path : cp->obsolete) {
+        if (fs_.Exists(path)) (void)fs_.Delete(path);
+      }
+      checkpoint_lists_obsolete_ = !cp->obsolete.empty();
+    }
+  }
+  for (const std::string& path : fs_.List(dir_ + "/")) {
+    int64_t base, gen;
+    if (ParseSegmentName(dir_, path, &base, &gen) && gen > cleaner_generation_) {
+      (void)fs_.Delete(path);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PartitionLog::WriteCleanerCheckpoint(std::vector<std::string> obsolete,
+                                                  int64_t first_dirty) {
+  auto cp = std::make_shared<CleanerCheckpoint>();
+  cp->generation = cleaner_generation_;
+  cp->obsolete = std::move(obsolete);
+  cp->first_dirty_offset = first_dirty;
+  return fs_.WriteAtomically(
+      dir_ + "/cleaner-checkpoint",
+      Chunk{kCheckpointBytes + 32 * static_cast<int64_t>(cp->obsolete.size()), cp, false});
+}
+
+absl::Status PartitionLog::Recover() {
+  KSIM_RETURN_IF_ERROR(RecoverCleanerState());
+  std::map<int64_t, std::pair<int64_t, std::string>> files;  // base -> (generation, path)
+  for (const std::string& path : fs_.List(dir_ + "/")) {
+    int64_t base, gen;
+    if (!ParseSegmentName(dir_, path, &base, &gen)) continue;
+    auto [it, inserted] = files.emplace(base, std::make_pair(gen, path));
+    if (inserted) continue;
+    // Two files for one base: the newer generation replaced the older one.
+    if (gen > it->second.first) {
+      (void)fs_.Delete(it->second.second);
+      it->second = {gen, path};
+    } else {
+      (void)fs_.Delete(path);
+    }
+  }
   bool broken = false;
-  for (int64_t base : bases) {
-    const std::string path = SegmentPath(base);
+  for (const auto& [base, file] : files) {
+    const std::string& path = file.second;
+    cleaner_generation_ = std::max(cleaner_generation_, file.first);
     if (broken) {
       (void)fs_.Delete(path);  // after a gap: unreachable
       continue;
@@ -67,6 +140,9 @@ absl::Status PartitionLog::Recover() {
         break;
       }
       index_[batch->base_offset()] = BatchPos{base, position, c.size_bytes, batch->last_offset()};
+      if (batch->producer_id() >= 0) {
+        producer_last_offset_[batch->producer_id()] = batch->last_offset();
+      }
       if (batch->partition_leader_epoch() >= 0) {
         epochs_.Assign(batch->partition_leader_epoch(), batch->base_offset());
       }
@@ -97,6 +173,7 @@ absl::Status PartitionLog::Recover() {
     }
   }
   high_watermark_ = std::clamp(high_watermark_, log_start_offset_, log_end_offset_);
+  first_dirty_offset_ = std::clamp(first_dirty_offset_, log_start_offset_, log_end_offset_);
   KSIM_CHECK(log_start_offset_ <= high_watermark_ && high_watermark_ <= log_end_offset_);
   return absl::OkStatus();
 }
@@ -123,6 +200,7 @@ absl::Status PartitionLog::Write(const BatchPtr& batch, int64_t now_ms) {
   seg.next_offset = batch->last_offset() + 1;
   KSIM_CHECK_MSG(batch->last_offset() + 1 > log_end_offset_, "offsets strictly increase");
   log_end_offset_ = batch->last_offset() + 1;
+  if (batch->producer_id() >= 0) producer_last_offset_[batch->producer_id()] = batch->last_offset();
   unflushed_messages_ += batch->record_count();
   if (unflushed_messages_ >= config_.flush_interval_messages ||
       (config_.flush_interval_ms != INT64_MAX && now_ms - last_flush_ms_ >= config_.flush_interval_ms)) {
@@ -146,16 +224,17 @@ absl::StatusOr<LogAppendInfo> PartitionLog::AppendAsLeader(const BatchPtr& batch
 
 absl::Status PartitionLog::AppendAsFollower(const BatchPtr& batch) {
   MutexLock lock(write_mu_);
-  if (batch->base_offset() != log_end_offset_) {
+  if (batch->base_offset() > log_end_offset_ || batch->last_offset() < log_end_offset_) {
     return absl::FailedPreconditionError("the log end moved while waiting to append");
   }
-  KSIM_CHECK_MSG(batch->base_offset() == log_end_offset_,
-                 absl::StrCat(dir_, ": follower append at ", batch->base_offset(), " but LEO is ",
-                              log_end_offset_));
-  if (batch->partition_leader_epoch() > epochs_.LatestEpoch()) {
-    AssignEpoch(batch->partition_leader_epoch(), batch->base_offset());
+  // A batch the leader compacted may start below our end (its first offsets were holes
+  // merged into it): append the part from our end on.
+  const BatchPtr placed =
+      batch->base_offset() == log_end_offset_ ? batch : batch->Suffix(log_end_offset_);
+  if (placed->partition_leader_epoch() > epochs_.LatestEpoch()) {
+    AssignEpoch(placed->partition_leader_epoch(), placed->base_offset());
   }
-  return Write(batch, batch->max_timestamp_ms());
+  return Write(placed, placed->max_timestamp_ms());
 }
 
 absl::StatusOr<std::vector<BatchPtr>> PartitionLog::Read(int64_t start_offset, int32_t max_bytes,
@@ -166,20 +245,41 @@ absl::StatusOr<std::vector<BatchPtr>> PartitionLog::Read(int64_t start_offset, i
                                               dir_));
   }
   std::vector<BatchPtr> out;
-  auto it = index_.upper_bound(start_offset);
-  if (it != index_.begin()) --it;
-  if (it != index_.end() && it->second.last_offset < start_offset) ++it;
   int64_t bytes = 0;
-  for (; it != index_.end() && it->first < max_offset; ++it) {
-    const BatchPos& p = it->second;
+  int64_t next = start_offset;
+  int retries = 0;
+  // The index is looked up again after every disk read: the read blocks, and meanwhile the
+  // log cleaner may swap segments (deleting the file read) or a truncation may cut the log.
+  for (;;) {
+    auto it = index_.upper_bound(next);
+    if (it != index_.begin()) --it;
+    if (it != index_.end() && it->second.last_offset < next) ++it;
+    if (it == index_.end() || it->first >= max_offset) break;
+    const int64_t base = it->first;
+    const BatchPos p = it->second;
     if (bytes + p.size_bytes > max_bytes && !(out.empty() && min_one_message)) break;
     auto seg = segments_.find(p.segment);
     KSIM_CHECK(seg != segments_.end());
-    KSIM_ASSIGN_OR_RETURN(std::vector<Chunk> chunks, fs_.Read(seg->second.path, p.position, 1));
-    if (chunks.empty()) break;
-    auto batch = std::dynamic_pointer_cast<const RecordBatch>(chunks.front().content);
-    KSIM_CHECK_MSG(batch != nullptr && batch->base_offset() == it->first, "index matches disk");
-    out.push_back(std::move(batch));
+    const std::string path = seg->second.path;
+    auto chunks = fs_.Read(path, p.position, 1);
+    BatchPtr batch;
+    if (chunks.ok() && !chunks->empty()) {
+      batch = std::dynamic_pointer_cast<const RecordBatch>(chunks->front().content);
+    }
+    if (batch == nullptr || batch->base_offset() != base) {
+      // The segment changed under the read (cleaned or truncated): look again.
+      auto now = index_.find(base);
+      const bool moved = now == index_.end() || now->second.segment != p.segment ||
+                         now->second.position != p.position ||
+                         segments_.count(p.segment) == 0 ||
+                         segments_.at(p.segment).path != path;
+      if (moved && ++retries <= 8) continue;
+      if (!chunks.ok()) return chunks.status();
+      KSIM_CHECK_MSG(moved || chunks->empty(), "index matches disk");
+      break;
+    }
+    out.push_back(batch);
+    next = batch->last_offset() + 1;
     bytes += p.size_bytes;
     if (bytes >= max_bytes) break;
   }
@@ -225,6 +325,10 @@ void PartitionLog::TruncateTo(int64_t offset) {
   }
   KSIM_CHECK(offset >= 0);
   offset = std::max(offset, log_start_offset_);
+  if (checkpoint_lists_obsolete_ &&
+      WriteCleanerCheckpoint({}, std::min(first_dirty_offset_, offset)).ok()) {
+    checkpoint_lists_obsolete_ = false;
+  }
   // Drop whole segments above the cut, then cut the segment that contains it.
   while (!segments_.empty() && segments_.rbegin()->first > offset) {
     (void)fs_.Delete(segments_.rbegin()->second.path);
@@ -248,6 +352,12 @@ void PartitionLog::TruncateTo(int64_t offset) {
   if (!segments_.empty()) segments_.rbegin()->second.next_offset = log_end_offset_;
   if (segments_.empty()) log_start_offset_ = log_end_offset_;
   high_watermark_ = std::min(high_watermark_, log_end_offset_);
+  first_dirty_offset_ = std::min(first_dirty_offset_, log_end_offset_);
+  // A producer whose last batch was cut is no longer known to end anywhere: the cleaner then
+  // keeps its batches' headers (the safe side).
+  for (auto p = producer_last_offset_.begin(); p != producer_last_offset_.end();) {
+    p = p->second >= log_end_offset_ ? producer_last_offset_.erase(p) : std::next(p);
+  }
   const size_t before = epochs_.entries().size();
   epochs_.TruncateFromEnd(log_end_offset_);
   if (epochs_.entries().size() != before) CheckpointEpochs();
@@ -271,6 +381,7 @@ int64_t PartitionLog::size_bytes() const {
 
 int PartitionLog::DeleteOldSegments(int64_t now_ms) {
   int deleted = 0;
+  if (!config_.delete_retention) return 0;  // cleanup.policy=compact: only the cleaner removes
   int64_t total = size_bytes();
   while (segments_.size() > 1) {
     auto first = segments_.begin();

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,10 @@ struct AckOp {
   Error error = Error::kNone;
   std::string error_message;  // timeouts and client-side failures
   bool acks_zero = false;     // acks=0: no offset is known, nothing was promised
+  // The topic is compacted (cleanup.policy has "compact"): a record that a later one with the
+  // same key superseded in its partition may be removed by the log cleaner.
+  bool compacted = false;
+  std::optional<std::string> key;  // the record's key (type and bytes); unset: null key
 };
 
 struct PollOp {

@@ -270,6 +270,20 @@ void Workload::OnComplete(const std::string& client_id, const SimRecord& r,
   a.producer = client_id;
   a.record = r.record_id;
   a.acks_zero = acks_zero;
+  // Keys of records in compacted topics, for the checkers (superseded records may be cleaned).
+  auto policy = sc_.broker_config.find("log.cleanup.policy");
+  a.compacted = policy != sc_.broker_config.end() &&
+                policy->second.find("compact") != std::string::npos;
+  for (const TopicSpec& t : sc_.topics) {
+    auto p = t.config.find("cleanup.policy");
+    if (t.name == r.topic && p != t.config.end()) {
+      a.compacted = p->second.find("compact") != std::string::npos;
+    }
+  }
+  if (a.compacted && !r.key.is_null()) {
+    a.key = absl::StrCat(static_cast<int>(r.key.kind), ":", r.key.text, ":", r.key.number, ":",
+                         r.key.synthetic_bytes);
+  }
   const int64_t second = now / kSecond;
   GrowPerSecond(res, second);
   SecondStats& ss = res.per_second[second];

@@ -109,9 +109,9 @@ class Reader {
   // Keys accepted by name whose effect is not modelled yet.
   static bool NotModelled(const std::string& key) {
     static const std::vector<std::string> keys = {
-        "num.network.threads", "num.io.threads", "offsets.retention.minutes",
+        "offsets.retention.minutes",
         "delete.topic.enable", "log.index.interval.bytes", "index.interval.bytes",
-        "delete.retention.ms", "message.timestamp.type", "connections.max.idle.ms",
+        "message.timestamp.type", "connections.max.idle.ms",
         "metadata.max.age.ms", "key.deserializer",
         "value.deserializer",
         "partitioner.availability.timeout.ms", "retry.backoff.max.ms", "log.roll.hours",
@@ -140,11 +140,9 @@ class Reader {
                      std::string(s.message()));
       }
       out[key] = value;
-      const bool compact = (key == "cleanup.policy" || key == "log.cleanup.policy") &&
-                           value.find("compact") != std::string::npos;
       const bool recompress = key == "compression.type" && &def != &ProducerConfigDef() &&
                               value != "producer";
-      if (NotModelled(key) || compact || recompress) {
+      if (NotModelled(key) || recompress) {
         const YAML::Mark m = it->first.Mark();
         notes.push_back(absl::StrCat(file_, ":", m.line + 1, ": ", Join(path, key), "=", value,
                                      " is accepted but not modelled yet (no effect)"));
