@@ -49,6 +49,16 @@ struct ClusterDescription {
   std::vector<TopicDescription> topics;
 };
 
+// A consumer group's rebalance caused by a member crash: from the crash (the fault's time) to
+// the moment the first generation formed after it had every member's assignment delivered.
+struct RebalanceReport {
+  std::string group;
+  std::string cause;        // "crash billing-2"
+  TimeNs started = 0;
+  TimeNs completed = -1;    // -1: the group never formed a new generation
+  int32_t generation = -1;  // the generation that completed it
+};
+
 struct RunResult {
   std::string scenario;
   std::string file;
@@ -72,6 +82,7 @@ struct RunResult {
   std::vector<CheckResult> checks;
   std::vector<SecondStats> per_second;
   std::vector<TraceEvent> timeline;  // elections, ISR changes, faults, rebalances
+  std::vector<RebalanceReport> rebalances;  // consumer-crash rebalances, in crash order
   std::string trace_hash;
   uint64_t events = 0;
   bool all_checks_passed() const {

@@ -1,6 +1,10 @@
 #include "sim/cluster/workload.h"
 
+#include <algorithm>
 #include <cmath>
+#include <deque>
+#include <optional>
+#include <regex>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -27,13 +31,18 @@ Workload::Workload(Cluster& cluster, const Scenario& sc) : cluster_(cluster), sc
       inst.spec = &c;
       inst.node = cluster_.AddClientNode(inst.name);
       consumers_.push_back(inst);
+      if (c.threading == "worker-pool") pooled_.insert(inst.name);
     }
+  }
+  if (!consumers_.empty()) {
+    cluster_.kernel().OnCrash([this](NodeId node) { OnNodeCrash(node); });
   }
 }
 
 void Workload::Start(Event* ready, TimeNs stop) {
+  ready_ = ready;
   for (const ConsumerInstance& inst : consumers_) {
-    cluster_.kernel().Spawn(inst.node, "consumer", [this, inst, ready] { RunConsumer(inst, ready); });
+    cluster_.kernel().Spawn(inst.node, "consumer", [this, inst] { RunConsumer(inst); });
   }
   for (const Instance& inst : producers_) {
     ++running_producers_;
@@ -43,21 +52,67 @@ void Workload::Start(Event* ready, TimeNs stop) {
   }
 }
 
-void Workload::RunConsumer(const ConsumerInstance& inst, Event* ready) {
+void Workload::OnNodeCrash(NodeId node) {
+  auto it = std::find_if(consumers_.begin(), consumers_.end(),
+                         [node](const ConsumerInstance& c) { return c.node == node; });
+  if (it == consumers_.end()) return;
+  const ConsumerInstance inst = *it;
+  Kernel& kernel = cluster_.kernel();
+  // The group rebalances once the coordinator notices (no LeaveGroup: session timeout).
+  RebalanceReport rb;
+  rb.group = inst.spec->group;
+  rb.cause = "crash " + inst.name;
+  rb.started = kernel.Now();
+  OpenRebalance open;
+  open.index = cluster_.result().rebalances.size();
+  auto g = group_generation_.find(rb.group);
+  if (g != group_generation_.end()) open.after_generation = g->second;
+  for (const TopicSpec& t : sc_.topics) {
+    const bool subscribed =
+        inst.spec->pattern.empty()
+            ? std::find(inst.spec->subscribe.begin(), inst.spec->subscribe.end(), t.name) !=
+                  inst.spec->subscribe.end()
+            : std::regex_match(t.name, std::regex(inst.spec->pattern));
+    if (subscribed) open.partitions += static_cast<size_t>(t.partitions);
+  }
+  open_rebalances_.push_back(std::move(open));
+  cluster_.result().rebalances.push_back(std::move(rb));
+  // Client hosts have no boot function: a supervisor (outside the crashed host) starts a fresh
+  // consumer when the host is restarted. Only the latest crash's supervisor acts.
+  const uint64_t token = ++crash_count_[node];
+  kernel.Spawn(kNoNode, "consumer-supervisor", [this, inst, token] {
+    Kernel& k = cluster_.kernel();
+    while (!k.IsUp(inst.node)) {
+      if (consumers_stopping_ || crash_count_[inst.node] != token) return;
+      Sleep(kMillisecond);
+    }
+    if (crash_count_[inst.node] != token) return;
+    k.Spawn(inst.node, "consumer", [this, inst] { RunConsumer(inst); });
+  });
+}
+
+void Workload::RunConsumer(const ConsumerInstance& inst) {
   Host& host = cluster_.HostOf(inst.node);
   const ConsumerSpec& spec = *inst.spec;
-  ready->Wait(kForever);
+  ready_->Wait(kForever);
   if (spec.start_ns > host.Now()) host.SleepUntil(spec.start_ns);
+  if (consumers_stopping_) return;
   ConfigMap cfg = spec.config;
   cfg["group.id"] = spec.group;
   cfg["client.id"] = inst.name;
-  if (spec.commit != "auto") cfg["enable.auto.commit"] = "false";
+  // A worker pool commits what its workers finished itself; the consumer's auto-commit would
+  // commit what was only handed to them.
+  if (spec.commit != "auto" || spec.threading == "worker-pool") cfg["enable.auto.commit"] = "false";
   auto config = Config::Make(ConsumerConfigDef(), cfg);
   KSIM_CHECK_MSG(config.ok(), "consumer config validated at load time");
   auto owned = std::make_shared<KafkaConsumer>(host, *config, cluster_.BootstrapNodes(), inst.name);
   consumer_objects_.push_back(owned);
   KafkaConsumer& consumer = *owned;
   consumer.set_observer(this);
+  if (spec.threading == "worker-pool") {
+    RunPooledConsumer(inst, consumer, *config);
+    return;
+  }
   if (spec.pattern.empty()) {
     consumer.Subscribe(spec.subscribe);
   } else {
@@ -84,8 +139,189 @@ void Workload::RunConsumer(const ConsumerInstance& inst, Event* ready) {
   consumer.Close();
 }
 
+namespace {
+
+// A polled record on its way to a worker, with the generation it was polled in.
+struct WorkItem {
+  ConsumerRecord record;
+  int32_t generation = -1;
+};
+
+// A bounded FIFO channel: Push blocks while it is full (back-pressure on the polling fiber).
+class BoundedChannel {
+ public:
+  explicit BoundedChannel(size_t capacity) : capacity_(capacity) {}
+  bool Push(WorkItem w) {
+    while (q_.size() >= capacity_ && !closed_) not_full_.Wait(kForever);
+    if (closed_) return false;
+    q_.push_back(std::move(w));
+    not_empty_.NotifyOne();
+    return true;
+  }
+  std::optional<WorkItem> Pop() {
+    while (q_.empty()) {
+      if (closed_) return std::nullopt;
+      not_empty_.Wait(kForever);
+    }
+    WorkItem w = std::move(q_.front());
+    q_.pop_front();
+    not_full_.NotifyOne();
+    return w;
+  }
+  void Close() {
+    closed_ = true;
+    not_empty_.NotifyAll();
+    not_full_.NotifyAll();
+  }
+
+ private:
+  size_t capacity_;
+  std::deque<WorkItem> q_;
+  WaitList not_empty_;
+  WaitList not_full_;
+  bool closed_ = false;
+};
+
+// One instance's worker pool: a channel per worker (a partition's records always go to the
+// same worker, so they are processed in offset order), and per partition the offset after
+// the last record a worker finished — all a commit may cover.
+struct WorkerPool final : public ConsumerRebalanceListener {
+  std::vector<std::unique_ptr<BoundedChannel>> channels;
+  std::map<TopicPartition, int64_t> done;
+  std::map<TopicPartition, int64_t> last_committed;
+  int64_t in_flight = 0;
+  WaitList drained;
+  KafkaConsumer* consumer = nullptr;
+  bool commits_processed = true;  // false for before-processing (commits positions instead)
+
+  size_t WorkerFor(const TopicPartition& tp) const {
+    uint32_t h = 2166136261u;  // FNV-1a of the topic name, then the partition
+    for (char c : tp.topic) h = (h ^ static_cast<uint8_t>(c)) * 16777619u;
+    return (h + static_cast<uint32_t>(tp.partition)) % channels.size();
+  }
+  void WaitDrained() {
+    while (in_flight > 0) drained.Wait(kForever);
+  }
+  // Finished offsets of the partitions assigned now.
+  std::map<TopicPartition, int64_t> Finished() const {
+    std::map<TopicPartition, int64_t> out;
+    for (const TopicPartition& tp : consumer->assignment()) {
+      if (auto it = done.find(tp); it != done.end()) out[tp] = it->second;
+    }
+    return out;
+  }
+  // Before partitions go: let the workers finish what they hold and commit it.
+  void OnPartitionsRevoked(const std::vector<TopicPartition>& partitions) override {
+    WaitDrained();
+    std::map<TopicPartition, int64_t> offsets;
+    for (const TopicPartition& tp : partitions) {
+      auto it = done.find(tp);
+      if (it == done.end()) continue;
+      auto c = last_committed.find(tp);
+      if (c == last_committed.end() || c->second != it->second) offsets[tp] = it->second;
+    }
+    if (commits_processed && !offsets.empty()) (void)consumer->CommitSync(offsets);
+    for (const TopicPartition& tp : partitions) {
+      done.erase(tp);
+      last_committed.erase(tp);
+    }
+  }
+  void OnPartitionsAssigned(const std::vector<TopicPartition>&) override {}
+};
+
+}  // namespace
+
+void Workload::RunPooledConsumer(const ConsumerInstance& inst, KafkaConsumer& consumer,
+                                 const Config& config) {
+  Host& host = cluster_.HostOf(inst.node);
+  const ConsumerSpec& spec = *inst.spec;
+  auto pool = std::make_shared<WorkerPool>();
+  pools_.push_back(pool);
+  pool->consumer = &consumer;
+  pool->commits_processed = spec.commit != "before-processing";
+  const size_t capacity = static_cast<size_t>(std::max(1, config.GetInt("max.poll.records")));
+  for (int32_t w = 0; w < spec.workers; ++w) {
+    pool->channels.push_back(std::make_unique<BoundedChannel>(capacity));
+  }
+  for (int32_t w = 0; w < spec.workers; ++w) {
+    host.Spawn(absl::StrCat("worker-", w + 1), [this, &host, pool, w, inst] {
+      BoundedChannel& channel = *pool->channels[static_cast<size_t>(w)];
+      for (;;) {
+        std::optional<WorkItem> item = channel.Pop();
+        if (!item) return;
+        if (inst.spec->processing_ns > 0) host.Sleep(inst.spec->processing_ns);
+        RecordConsumed(inst.name, inst.spec->group, item->generation, item->record);
+        int64_t& next = pool->done[item->record.tp];
+        next = std::max(next, item->record.offset + 1);
+        if (--pool->in_flight == 0) pool->drained.NotifyAll();
+      }
+    });
+  }
+  if (spec.pattern.empty()) {
+    consumer.Subscribe(spec.subscribe, pool.get());
+  } else {
+    consumer.SubscribePattern(spec.pattern, pool.get());
+  }
+  // Commits cover only what the workers finished: synchronously after each poll (sync), in
+  // the background (async), or every auto.commit.interval.ms (auto).
+  auto commit_finished = [&](bool sync) {
+    std::map<TopicPartition, int64_t> offsets;
+    for (const auto& [tp, o] : pool->Finished()) {
+      auto it = pool->last_committed.find(tp);
+      if (it == pool->last_committed.end() || it->second != o) offsets[tp] = o;
+    }
+    if (offsets.empty()) return;
+    if (sync) {
+      if (consumer.CommitSync(offsets).ok()) {
+        for (const auto& [tp, o] : offsets) pool->last_committed[tp] = o;
+      }
+    } else {
+      for (const auto& [tp, o] : offsets) pool->last_committed[tp] = o;
+      KafkaConsumer* c = &consumer;
+      host.Spawn("commit-async", [c, offsets] { (void)c->CommitSync(offsets); });
+    }
+  };
+  const DurationNs auto_interval = config.GetInt("auto.commit.interval.ms") * kMillisecond;
+  TimeNs last_auto_commit = host.Now();
+  while (!consumers_stopping_) {
+    auto records = consumer.Poll(100 * kMillisecond);
+    if (!records.ok()) {
+      host.Sleep(100 * kMillisecond);
+      continue;
+    }
+    const int32_t generation = consumer.generation();
+    // at-most-once: commit what was fetched before the workers process it.
+    if (spec.commit == "before-processing" && !records->empty()) (void)consumer.CommitSync();
+    for (ConsumerRecord& r : *records) {
+      ++pool->in_flight;
+      const size_t w = pool->WorkerFor(r.tp);
+      pool->channels[w]->Push(WorkItem{std::move(r), generation});
+    }
+    if (spec.commit == "sync") {
+      commit_finished(true);
+    } else if (spec.commit == "async") {
+      commit_finished(false);
+    } else if (spec.commit == "auto" && host.Now() - last_auto_commit >= auto_interval) {
+      last_auto_commit = host.Now();
+      commit_finished(false);
+    }
+  }
+  // Stopping: the workers finish what they hold, that is committed, and the consumer leaves.
+  pool->WaitDrained();
+  if (pool->commits_processed) commit_finished(true);
+  for (auto& channel : pool->channels) channel->Close();
+  consumer.Close();
+}
+
 void Workload::OnPoll(const std::string& consumer, const std::string& group, int32_t generation,
                       const ConsumerRecord& r) {
+  // Worker-pool instances record a record when a worker has processed it.
+  if (pooled_.count(consumer) > 0) return;
+  RecordConsumed(consumer, group, generation, r);
+}
+
+void Workload::RecordConsumed(const std::string& consumer, const std::string& group,
+                              int32_t generation, const ConsumerRecord& r) {
   const TimeNs now = cluster_.kernel().Now();
   cluster_.history().polls.push_back(
       PollOp{now, consumer, group, generation, r.tp, r.offset, r.record_id});
@@ -110,6 +346,20 @@ void Workload::OnCommit(const std::string& consumer, const std::string& group,
 
 void Workload::OnAssignment(const std::string& consumer, const std::string& group,
                             int32_t generation, const std::vector<TopicPartition>& parts) {
+  const TimeNs now = cluster_.kernel().Now();
+  int32_t& highest = group_generation_.try_emplace(group, -1).first->second;
+  highest = std::max(highest, generation);
+  // A crash rebalance completes with the first generation formed after the crash, once its
+  // members have every partition of the subscription assigned.
+  for (OpenRebalance& open : open_rebalances_) {
+    RebalanceReport& rb = cluster_.result().rebalances[open.index];
+    if (open.done || rb.group != group || generation <= open.after_generation) continue;
+    if (rb.generation < 0) rb.generation = generation;
+    if (generation != rb.generation) continue;
+    rb.completed = std::max(rb.completed, now);
+    open.assigned.insert(parts.begin(), parts.end());
+    open.done = open.assigned.size() >= open.partitions;
+  }
   cluster_.history().assignments.push_back(
       AssignmentOp{cluster_.kernel().Now(), group, generation, consumer, parts});
   cluster_.kernel().Trace(kNoNode, "rebalance",

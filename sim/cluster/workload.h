@@ -1,11 +1,15 @@
 // The client side of a scenario: producer instances on their own client hosts sending
 // records at the configured rate with the configured keys and sizes, and the history
-// recorder that notes every send and completion (and, later, every poll and commit).
+// recorder that notes every send and completion, every poll and commit. Consumer instances
+// run on their own client hosts too: one consumer per instance, processing in the polling
+// fiber (consumer-per-fiber) or in a pool of worker fibers (worker-pool). A crashed consumer
+// host comes back as a fresh consumer with the same client.id, which rejoins its group.
 #ifndef KSIM_SIM_CLUSTER_WORKLOAD_H_
 #define KSIM_SIM_CLUSTER_WORKLOAD_H_
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -56,7 +60,23 @@ class Workload final : public ProducerObserver, public ConsumerObserver {
     NodeId node = kNoNode;
   };
   void RunProducer(const Instance& inst, Event* ready, TimeNs stop);
-  void RunConsumer(const ConsumerInstance& inst, Event* ready);
+  struct OpenRebalance {
+    size_t index = 0;              // into RunResult::rebalances
+    int32_t after_generation = -1;  // the group's generation when the member crashed
+    size_t partitions = 0;          // of the group's subscription
+    std::set<TopicPartition> assigned;  // in the completing generation so far
+    bool done = false;              // every partition assigned in that generation
+  };
+  void RunConsumer(const ConsumerInstance& inst);
+  // The worker-pool loop of one instance (threading: worker-pool).
+  void RunPooledConsumer(const ConsumerInstance& inst, KafkaConsumer& consumer,
+                         const Config& config);
+  // A consumer instance's host crashed: note the rebalance to come and, once the host is
+  // restarted, run a fresh consumer on it.
+  void OnNodeCrash(NodeId node);
+  // A record the application finished with (polled, or processed by a pool worker).
+  void RecordConsumed(const std::string& consumer, const std::string& group,
+                      int32_t generation, const ConsumerRecord& r);
   static void GrowPerSecond(RunResult& res, int64_t second);
   Datum NextKey(const KeySpec& k, Datum::Kind kind, Rng& rng, int64_t* sequential);
 
@@ -67,6 +87,12 @@ class Workload final : public ProducerObserver, public ConsumerObserver {
   std::vector<std::shared_ptr<KafkaConsumer>> consumer_objects_;
   std::map<uint64_t, TimeNs> e2e_send_time_;  // until first consumed
   bool consumers_stopping_ = false;
+  Event* ready_ = nullptr;
+  std::set<std::string> pooled_;                 // worker-pool instances (history at processing)
+  std::map<NodeId, uint64_t> crash_count_;       // per consumer host; stale supervisors quit
+  std::map<std::string, int32_t> group_generation_;  // highest generation assigned per group
+  std::vector<OpenRebalance> open_rebalances_;
+  std::vector<std::shared_ptr<void>> pools_;     // worker-pool state, kept for the run
   std::map<uint64_t, TimeNs> send_time_;
   // Clients stay alive until the simulation is torn down: their fibers may still be inside.
   std::vector<std::shared_ptr<KafkaProducer>> producer_objects_;

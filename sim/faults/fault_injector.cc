@@ -166,11 +166,20 @@ void FaultInjector::HealAll() {
   slow_.clear();
   for (NodeId n : throttled_) net.ThrottleNic(n, 1.0);
   throttled_.clear();
-  for (NodeId n : target_.Brokers()) {
+  std::vector<NodeId> brokers = target_.Brokers();
+  for (NodeId n : brokers) {
     if (!kernel_.IsUp(n)) target_.Restart(n);
   }
+  // Crashed consumer instances come back too (they rejoin their group).
+  bool consumers = false;
+  for (NodeId n : crashed_) {
+    if (kernel_.IsUp(n) || std::find(brokers.begin(), brokers.end(), n) != brokers.end()) continue;
+    target_.Restart(n);
+    consumers = true;
+  }
   crashed_.clear();
-  Log("heal all: network healed, crashed brokers restarted");
+  Log(consumers ? "heal all: network healed, crashed brokers and consumers restarted"
+                : "heal all: network healed, crashed brokers restarted");
 }
 
 void FaultInjector::StartNemesis(const NemesisSpec& spec, TimeNs stop, Event* ready) {
@@ -195,7 +204,16 @@ void FaultInjector::NemesisLoop(NemesisSpec spec, TimeNs stop, Event* ready) {
     f.until_ns = kernel_.Now() + spec.fault_duration_ns;
     f.nodes = {name};
     f.side_a = {name};
-    if (kind == "crash" || kind == "power") {
+    if (kind == "consumer-crash") {
+      // A random consumer instance: its fibers die with its host, it rejoins at the heal.
+      const std::string& consumer =
+          spec.consumer_instances[rng.Uniform(spec.consumer_instances.size())];
+      std::vector<NodeId> ids = target_.Resolve(consumer);
+      if (ids.empty() || !kernel_.IsUp(ids[0])) continue;
+      f.kind = "crash";
+      f.nodes = {consumer};
+      f.side_a = {consumer};
+    } else if (kind == "crash" || kind == "power") {
       if (!kernel_.IsUp(victim)) continue;
       f.kind = "crash";
       f.mode = kind == "power" ? "power" : "process";

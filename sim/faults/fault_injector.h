@@ -39,7 +39,8 @@ class FaultInjector {
   // Random faults from the seed between nemesis.start and `stop`.
   // The nemesis waits for `ready` (topics created) before its first fault.
   void StartNemesis(const NemesisSpec& nemesis, TimeNs stop, Event* ready);
-  // Heals everything: partitions, delays, throttles, slow disks; restarts crashed brokers.
+  // Heals everything: partitions, delays, throttles, slow disks; restarts crashed brokers and
+  // consumer instances.
   void HealAll();
   int faults_applied() const { return applied_; }
 

@@ -102,6 +102,19 @@ std::string ConsoleSummary(const RunResult& r, const ReportContext& ctx, bool co
     absl::StrAppendFormat(&out, "describe    at %s (controller %d)\n", FormatTime(d.time), d.controller);
     out += DescribeText(d);
   }
+  if (!r.rebalances.empty()) {
+    out += "rebalances\n";
+    for (const RebalanceReport& rb : r.rebalances) {
+      if (rb.completed < 0) {
+        absl::StrAppendFormat(&out, "  %-12s %s at %s: the group did not form a new generation\n",
+                              rb.group, rb.cause, FormatTime(rb.started));
+      } else {
+        absl::StrAppendFormat(&out, "  %-12s %s at %s, stable at %s (generation %d): %.0f ms\n",
+                              rb.group, rb.cause, FormatTime(rb.started), FormatTime(rb.completed),
+                              rb.generation, Ms(rb.completed - rb.started));
+      }
+    }
+  }
   if (!r.interceptor_reports.empty()) {
     out += "interceptors\n";
     for (const std::string& line : r.interceptor_reports) absl::StrAppend(&out, "  ", line, "\n");
@@ -161,6 +174,17 @@ nlohmann::json ToJson(const RunResult& r, const ReportContext& ctx, bool include
   for (const AppliedFault& f : r.faults) {
     j["faults"].push_back({{"time_s", static_cast<double>(f.time) / 1e9},
                            {"description", f.description}});
+  }
+  j["rebalances"] = nlohmann::json::array();
+  for (const RebalanceReport& rb : r.rebalances) {
+    const bool done = rb.completed >= 0;
+    j["rebalances"].push_back(
+        {{"group", rb.group},
+         {"cause", rb.cause},
+         {"started_s", static_cast<double>(rb.started) / 1e9},
+         {"completed_s", done ? nlohmann::json(static_cast<double>(rb.completed) / 1e9) : nlohmann::json()},
+         {"duration_ms", done ? nlohmann::json(Ms(rb.completed - rb.started)) : nlohmann::json()},
+         {"generation", done ? nlohmann::json(rb.generation) : nlohmann::json()}});
   }
   j["interceptors"] = r.interceptor_reports;
   j["describe"] = nlohmann::json::array();

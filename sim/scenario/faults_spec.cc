@@ -10,7 +10,19 @@ namespace {
 const Keys kFaultKinds = {"crash",        "restart", "partition",  "one-way", "isolate",
                           "heal",         "jitter",  "slow-disk",  "nic-throttle"};
 const Keys kNemesisKinds = {"crash", "power", "partition", "isolate", "one-way", "jitter",
-                            "slow-disk", "nic-throttle"};
+                            "slow-disk", "nic-throttle", "consumer-crash"};
+
+// What a fault entry may name.
+enum class Targets { kAny, kBrokers, kBrokersAndConsumers };
+
+// Consumer instances: group-1 .. group-N, each on its own client host.
+std::vector<std::string> ConsumerInstances(const Scenario& sc) {
+  std::vector<std::string> names;
+  for (const ConsumerSpec& c : sc.consumers) {
+    for (int i = 1; i <= c.count; ++i) names.push_back(absl::StrCat(c.group, "-", i));
+  }
+  return names;
+}
 
 // Node names a fault may target: broker-1..N, the clients by instance name, and groups.
 std::vector<std::string> NodeNames(const Scenario& sc) {
@@ -19,28 +31,39 @@ std::vector<std::string> NodeNames(const Scenario& sc) {
   for (const ProducerSpec& p : sc.producers) {
     for (int i = 1; i <= p.count; ++i) names.push_back(absl::StrCat(p.name, "-", i));
   }
-  for (const ConsumerSpec& c : sc.consumers) {
-    for (int i = 1; i <= c.count; ++i) names.push_back(absl::StrCat(c.group, "-", i));
-  }
+  for (const std::string& c : ConsumerInstances(sc)) names.push_back(c);
   return names;
 }
 
 absl::StatusOr<std::vector<std::string>> Nodes(const Reader& r, const Scenario& sc,
                                                const YAML::Node& n, const std::string& path,
-                                               bool brokers_only) {
+                                               Targets targets) {
   KSIM_ASSIGN_OR_RETURN(std::vector<std::string> nodes, r.StringList(n, path));
   std::vector<std::string> known = NodeNames(sc);
+  if (targets != Targets::kAny) {
+    known.clear();
+    for (int b = 1; b <= sc.brokers; ++b) known.push_back(absl::StrCat("broker-", b));
+    if (targets == Targets::kBrokersAndConsumers) {
+      for (const std::string& c : ConsumerInstances(sc)) known.push_back(c);
+    }
+  }
   for (const std::string& node : nodes) {
-    bool ok = std::find(known.begin(), known.end(), node) != known.end();
-    if (brokers_only) ok = ok && node.rfind("broker-", 0) == 0;
-    if (ok) continue;
+    if (std::find(known.begin(), known.end(), node) != known.end()) continue;
     auto s = ClosestMatch(node, known);
+    const bool broker_like = node.rfind("broker-", 0) == 0;
+    std::string what = "node";
+    std::string hint;
+    if (targets == Targets::kBrokers) {
+      what = "broker";
+      hint = absl::StrCat(" (brokers are broker-1 .. broker-", sc.brokers, ")");
+    } else if (targets == Targets::kBrokersAndConsumers) {
+      what = broker_like ? "broker" : "broker or consumer instance";
+      hint = absl::StrCat(" (brokers are broker-1 .. broker-", sc.brokers,
+                          "; consumer instances are GROUP-1 .. GROUP-count)");
+    }
     return r.Error(n, path,
-                   absl::StrCat("unknown ", brokers_only ? "broker" : "node", " '", node, "'",
-                                s ? absl::StrCat("; did you mean '", *s, "'?") : "",
-                                brokers_only ? absl::StrCat(" (brokers are broker-1 .. broker-",
-                                                            sc.brokers, ")")
-                                             : ""));
+                   absl::StrCat("unknown ", what, " '", node, "'",
+                                s ? absl::StrCat("; did you mean '", *s, "'?") : "", hint));
   }
   return nodes;
 }
@@ -51,8 +74,8 @@ absl::Status ParseSides(const Reader& r, const Scenario& sc, const YAML::Node& n
   keys.insert(keys.end(), extra.begin(), extra.end());
   KSIM_RETURN_IF_ERROR(r.CheckKeys(n, path, keys));
   if (!n["between"]) return r.Error(n, path, "give between: [nodes] (and optionally and: [nodes])");
-  KSIM_ASSIGN_OR_RETURN(f->side_a, Nodes(r, sc, n["between"], path + ".between", false));
-  if (n["and"]) KSIM_SET_OR_RETURN(f->side_b, Nodes(r, sc, n["and"], path + ".and", false));
+  KSIM_ASSIGN_OR_RETURN(f->side_a, Nodes(r, sc, n["between"], path + ".between", Targets::kAny));
+  if (n["and"]) KSIM_SET_OR_RETURN(f->side_b, Nodes(r, sc, n["and"], path + ".and", Targets::kAny));
   return absl::OkStatus();
 }
 
@@ -89,8 +112,12 @@ absl::Status ParseFaults(const Reader& r, const YAML::Node& n, Scenario* sc) {
     const std::string bpath = path + "." + f.kind;
     if (f.kind == "crash" || f.kind == "restart" || f.kind == "isolate" ||
         f.kind == "slow-disk" || f.kind == "nic-throttle") {
-      bool brokers_only = f.kind == "crash" || f.kind == "restart" || f.kind == "slow-disk";
-      KSIM_ASSIGN_OR_RETURN(f.nodes, Nodes(r, *sc, body, bpath, brokers_only));
+      // Brokers and consumer instances can crash and restart (a consumer's fibers die with
+      // its host; it rejoins as a fresh consumer with the same client.id).
+      const Targets targets = f.kind == "crash" || f.kind == "restart" ? Targets::kBrokersAndConsumers
+                              : f.kind == "slow-disk"                  ? Targets::kBrokers
+                                                                       : Targets::kAny;
+      KSIM_ASSIGN_OR_RETURN(f.nodes, Nodes(r, *sc, body, bpath, targets));
     } else if (f.kind == "partition") {
       KSIM_RETURN_IF_ERROR(ParseSides(r, *sc, body, bpath, &f, {}));
     } else if (f.kind == "jitter") {
@@ -100,8 +127,8 @@ absl::Status ParseFaults(const Reader& r, const YAML::Node& n, Scenario* sc) {
     } else if (f.kind == "one-way") {
       KSIM_RETURN_IF_ERROR(r.CheckKeys(body, bpath, {"from", "to"}));
       if (!body["from"] || !body["to"]) return r.Error(body, bpath, "give from: NODE and to: NODE");
-      KSIM_ASSIGN_OR_RETURN(f.side_a, Nodes(r, *sc, body["from"], bpath + ".from", false));
-      KSIM_ASSIGN_OR_RETURN(f.side_b, Nodes(r, *sc, body["to"], bpath + ".to", false));
+      KSIM_ASSIGN_OR_RETURN(f.side_a, Nodes(r, *sc, body["from"], bpath + ".from", Targets::kAny));
+      KSIM_ASSIGN_OR_RETURN(f.side_b, Nodes(r, *sc, body["to"], bpath + ".to", Targets::kAny));
     } else if (f.kind == "heal") {
       KSIM_ASSIGN_OR_RETURN(std::string what, r.Scalar(body, bpath));
       if (what != "all") return r.Error(body, bpath, "heal takes 'all'");
@@ -142,6 +169,12 @@ absl::Status ParseNemesis(const Reader& r, const YAML::Node& n, Scenario* sc) {
                                 s ? absl::StrCat("; did you mean '", *s, "'?") : "",
                                 " (", absl::StrJoin(kNemesisKinds, ", "), ")"));
   }
+  if (std::find(ns.kinds.begin(), ns.kinds.end(), "consumer-crash") != ns.kinds.end()) {
+    ns.consumer_instances = ConsumerInstances(*sc);
+    if (ns.consumer_instances.empty()) {
+      return r.Error(n["kinds"], "nemesis.kinds", "consumer-crash needs consumers: to crash");
+    }
+  }
   if (n["interval"]) KSIM_SET_OR_RETURN(ns.interval_ns, r.Duration(n["interval"], "nemesis.interval"));
   if (n["duration"]) KSIM_SET_OR_RETURN(ns.fault_duration_ns, r.Duration(n["duration"], "nemesis.duration"));
   if (n["start"]) KSIM_SET_OR_RETURN(ns.start_ns, r.Duration(n["start"], "nemesis.start"));
@@ -153,8 +186,61 @@ absl::Status ParseNemesis(const Reader& r, const YAML::Node& n, Scenario* sc) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// Keys of the scenario schema that contain a dot, matched as one key even where the file
+// does not set them yet (topics.orders.replication.factor=2).
+const Keys kDottedKeys = {"replication.factor"};
+
+bool MapHasKey(const YAML::Node& map, const std::string& key) {
+  if (!map.IsMap()) return false;
+  for (const auto& kv : map) {
+    if (kv.first.IsScalar() && kv.first.Scalar() == key) return true;
+  }
+  return false;
+}
+
+// The list entry `key` names: by name (producers.app, topics.orders), group
+// (consumers.billing) or index.
+bool FindEntry(const YAML::Node& list, const std::string& key, YAML::Node* out) {
+  size_t index;
+  for (size_t j = 0; j < list.size(); ++j) {
+    YAML::Node e = list[j];
+    if ((e.IsMap() && e["name"] && e["name"].IsScalar() && e["name"].Scalar() == key) ||
+        (e.IsMap() && e["group"] && e["group"].IsScalar() && e["group"].Scalar() == key) ||
+        (absl::SimpleAtoi(key, &index) && index == j)) {
+      out->reset(e);
+      return true;
+    }
+  }
+  return false;
+}
+
+// Splits PATH into segments at dots; `name[3]` gives `name` and `3`.
+std::vector<std::string> PathSegments(const std::string& path) {
+  std::vector<std::string> out;
+  for (absl::string_view part : absl::StrSplit(path, '.')) {
+    std::string p(part);
+    std::vector<std::string> indexes;
+    while (!p.empty() && p.back() == ']') {
+      const size_t open = p.rfind('[');
+      if (open == std::string::npos) break;
+      indexes.insert(indexes.begin(), p.substr(open + 1, p.size() - open - 2));
+      p.resize(open);
+    }
+    if (!p.empty()) out.push_back(std::move(p));
+    for (std::string& index : indexes) out.push_back(std::move(index));
+  }
+  return out;
+}
+
+}  // namespace
+
 // PATH=VALUE: dots separate keys; list entries are addressed by their name (producers.app),
-// group (consumers.billing) or index; after config./broker-config. the rest is one Kafka key.
+// group (consumers.billing) or index (topics.0 or topics[0]); after config./broker-config.
+// the rest is one Kafka key. Keys that contain dots (replication.factor, a topic named
+// orders.v2) are matched longest first: the longest run of segments that names an existing
+// key or entry wins.
 absl::Status ApplyOverride(YAML::Node root, const std::string& assignment) {
   size_t eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0) return absl::InvalidArgumentError("expected PATH=VALUE");
@@ -165,41 +251,49 @@ absl::Status ApplyOverride(YAML::Node root, const std::string& assignment) {
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("bad value: ", e.msg));
   }
-  std::vector<std::string> parts = absl::StrSplit(path, '.');
+  const std::vector<std::string> parts = PathSegments(path);
+  if (parts.empty()) return absl::InvalidArgumentError("expected PATH=VALUE");
   YAML::Node cur;
   cur.reset(root);
-  for (size_t i = 0; i < parts.size(); ++i) {
-    const std::string& key = parts[i];
-    const bool last = i + 1 == parts.size();
+  size_t i = 0;
+  while (i < parts.size()) {
     if (cur.IsSequence()) {
       YAML::Node found;
-      bool have = false;
-      size_t index;
-      for (size_t j = 0; j < cur.size(); ++j) {
-        YAML::Node e = cur[j];
-        if ((e["name"] && e["name"].Scalar() == key) || (e["group"] && e["group"].Scalar() == key) ||
-            (absl::SimpleAtoi(key, &index) && index == j)) {
-          found.reset(e);
-          have = true;
-          break;
-        }
+      size_t used = 0;
+      for (size_t j = parts.size(); j > i && used == 0; --j) {
+        const std::string key = absl::StrJoin(parts.begin() + i, parts.begin() + j, ".");
+        if (FindEntry(cur, key, &found)) used = j - i;
       }
-      if (!have) return absl::InvalidArgumentError(absl::StrCat("no entry named '", key, "'"));
-      if (last) return absl::InvalidArgumentError("cannot replace a whole list entry");
+      if (used == 0) return absl::InvalidArgumentError(absl::StrCat("no entry named '", parts[i], "'"));
+      i += used;
+      if (i == parts.size()) return absl::InvalidArgumentError("cannot replace a whole list entry");
       cur.reset(found);
       continue;
     }
-    if (!cur.IsMap() && !cur.IsNull()) {
-      return absl::InvalidArgumentError(absl::StrCat("'", key, "' is below a plain value"));
+    if (cur.IsDefined() && !cur.IsMap() && !cur.IsNull()) {
+      return absl::InvalidArgumentError(absl::StrCat("'", parts[i], "' is below a plain value"));
     }
-    if (key == "config" || key == "broker-config") {
-      if (last) return absl::InvalidArgumentError("name a config key after " + key + ".");
-      std::vector<std::string> rest(parts.begin() + i + 1, parts.end());
-      YAML::Node m = cur[key];
-      m[absl::StrJoin(rest, ".")] = value;
+    if (parts[i] == "config" || parts[i] == "broker-config") {
+      if (i + 1 == parts.size()) {
+        return absl::InvalidArgumentError("name a config key after " + parts[i] + ".");
+      }
+      YAML::Node m = cur[parts[i]];
+      m[absl::StrJoin(parts.begin() + i + 1, parts.end(), ".")] = value;
       return absl::OkStatus();
     }
-    if (last) {
+    // The longest run of segments that is an existing (or a known dotted) key.
+    size_t used = 1;
+    for (size_t j = parts.size(); j > i + 1; --j) {
+      const std::string key = absl::StrJoin(parts.begin() + i, parts.begin() + j, ".");
+      if (MapHasKey(cur, key) ||
+          std::find(kDottedKeys.begin(), kDottedKeys.end(), key) != kDottedKeys.end()) {
+        used = j - i;
+        break;
+      }
+    }
+    const std::string key = absl::StrJoin(parts.begin() + i, parts.begin() + i + used, ".");
+    i += used;
+    if (i == parts.size()) {
       cur[key] = value;
       return absl::OkStatus();
     }

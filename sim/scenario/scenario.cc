@@ -77,6 +77,14 @@ absl::Status ParseCluster(const Reader& r, const YAML::Node& n, Scenario* sc) {
                      absl::StrCat("give one rack per broker (", sc->brokers, "), got ",
                                   sc->racks.size()));
     }
+    for (size_t i = 0; i < sc->racks.size(); ++i) {
+      // Kafka refuses rack-aware placement when only some brokers have a rack.
+      if (sc->racks[i].empty()) {
+        return r.Error(n["racks"], "cluster.racks",
+                       absl::StrCat("broker-", i + 1, " has an empty rack name; give every "
+                                    "broker a rack, or leave racks out"));
+      }
+    }
   }
   if (n["broker-config"]) {
     KSIM_ASSIGN_OR_RETURN(sc->broker_config,
@@ -266,10 +274,6 @@ absl::Status ParseConsumers(const Reader& r, const YAML::Node& n, Scenario* sc) 
     }
     if (c["start"]) KSIM_SET_OR_RETURN(spec.start_ns, r.Duration(c["start"], path + ".start"));
     if (c["config"]) KSIM_SET_OR_RETURN(spec.config, r.Configs(c["config"], path + ".config", ConsumerConfigDef()));
-    if (spec.threading == "worker-pool") {
-      return r.Error(c["threading"], path + ".threading",
-                     "the worker-pool pattern is not supported yet (use consumer-per-fiber)");
-    }
     for (const char* key : {"group.instance.id", "interceptor.classes"}) {
       auto it = spec.config.find(key);
       if (it != spec.config.end() && !it->second.empty()) {

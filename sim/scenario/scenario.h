@@ -79,7 +79,11 @@ struct ConsumerSpec {
   // auto (enable.auto.commit), sync / async after processing (at-least-once),
   // before-processing (at-most-once).
   std::string commit = "sync";
-  std::string threading = "consumer-per-fiber";  // or "worker-pool"
+  // consumer-per-fiber: each instance polls and processes in one fiber. worker-pool: each
+  // instance's consumer polls and hands records to `workers` worker fibers through bounded
+  // channels (a partition's records always go to the same worker, keeping their order);
+  // processing time applies in the workers and commits cover only finished records.
+  std::string threading = "consumer-per-fiber";
   int32_t workers = 4;                           // worker-pool size
   TimeNs start_ns = 0;
   ConfigMap config;
@@ -91,7 +95,8 @@ struct FaultSpec {
   std::optional<TimeNs> until_ns;    // to (range faults heal then)
   std::string kind;                  // crash restart partition one-way isolate heal jitter
                                      // slow-disk nic-throttle
-  std::vector<std::string> nodes;    // targets (crash/restart/isolate/slow-disk/nic-throttle)
+  std::vector<std::string> nodes;    // targets (crash/restart/isolate/slow-disk/nic-throttle);
+                                     // crash/restart take brokers and consumer instances
   std::vector<std::string> side_a;   // partition/jitter: between
   std::vector<std::string> side_b;   // partition/jitter: and
   std::string mode = "process";      // crash: process | power
@@ -102,7 +107,10 @@ struct FaultSpec {
 
 struct NemesisSpec {
   bool enabled = false;
-  std::vector<std::string> kinds;  // crash, power, partition, isolate, jitter, slow-disk, ...
+  std::vector<std::string> kinds;  // crash, power, partition, isolate, jitter, slow-disk, ...,
+                                   // consumer-crash
+  // Consumer instance names (group-1, ...) consumer-crash picks from; filled by the loader.
+  std::vector<std::string> consumer_instances;
   DurationNs interval_ns = 10 * kSecond;  // mean time between faults
   DurationNs fault_duration_ns = 5 * kSecond;
   TimeNs start_ns = 0;

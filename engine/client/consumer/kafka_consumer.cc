@@ -415,7 +415,17 @@ absl::StatusOr<std::vector<ConsumerRecord>> KafkaConsumer::Poll(DurationNs timeo
     metadata_.MaybeRefresh(deadline);
     if (absl::Status s = ResolvePositions(deadline); !s.ok()) return s;
     if (buffered_.empty()) {
+      const bool had_pending = !pending_fetches_.empty();
+      const TimeNs round_start = rt_.Now();
       for (ConsumerRecord& r : FetchRound(deadline)) buffered_.push_back(std::move(r));
+      // Nothing could be fetched (no known leader, no position yet) and nothing is in flight:
+      // back off instead of spinning at one instant of virtual time.
+      if (buffered_.empty() && !had_pending && pending_fetches_.empty() &&
+          rt_.Now() == round_start && !assigned_.empty() && rt_.Now() < deadline) {
+        rt_.SleepUntil(std::min(
+            deadline,
+            DeadlineAfter(rt_.Now(), config_.GetLong("retry.backoff.ms") * kMillisecond)));
+      }
     }
     if (!buffered_.empty()) {
       std::vector<ConsumerRecord> out;
@@ -463,13 +473,25 @@ absl::Status KafkaConsumer::CommitSync(std::optional<std::map<TopicPartition, in
   }
   for (const auto& [tp, off] : o) {
     if (observer_ != nullptr) {
-      observer_->OnCommit(client_id_, group_id_, generation_, tp, off, err == Error::kNone);
+      // The generation the offsets were committed in (a rebalance may have happened since).
+      observer_->OnCommit(client_id_, group_id_, manual_ ? generation_ : req->generation_id, tp,
+                          off, err == Error::kNone);
     }
   }
   if (err == Error::kNone) return absl::OkStatus();
   if (err == Error::kNotCoordinator || err == Error::kCoordinatorNotAvailable) coordinator_ = kNoNode;
   if (err == Error::kUnknownMemberId || err == Error::kIllegalGeneration ||
       err == Error::kRebalanceInProgress) {
+    // As the Java client does, a response to a commit of an older generation (an async commit
+    // that was in flight across a rebalance) does not reset the membership the consumer has
+    // since.
+    // Nor does one that arrives while the consumer is rejoining: the join settles membership.
+    const bool same_generation =
+        req->generation_id == generation_ && req->member_id == member_id_ && !rejoining_;
+    if (!same_generation && !manual_) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "CommitFailedException: ", ErrorName(err), " (committed in an older generation)"));
+    }
     needs_rejoin_ = true;
     if (err != Error::kRebalanceInProgress) {
       member_id_.clear();
@@ -534,6 +556,9 @@ void KafkaConsumer::HeartbeatLoop(std::shared_ptr<bool> alive) {
       coordinator_ = kNoNode;
       continue;
     }
+    // A response about a generation the consumer has left (or is leaving by rejoining) says
+    // nothing about the membership it has now.
+    if (rejoining_ || hb->generation_id != generation_ || hb->member_id != member_id_) continue;
     const Error e = static_cast<const HeartbeatResponse&>(**resp).error;
     if (e == Error::kRebalanceInProgress) {
       needs_rejoin_ = true;

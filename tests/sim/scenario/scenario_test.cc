@@ -109,6 +109,8 @@ TEST(ScenarioTest, EveryValidationErrorIsOneLine) {
       {"faults: [{at: 1s, crash: broker-9}]\n", "unknown broker 'broker-9'"},
       {"faults: [{at: 1s, crash: broker-1, mode: powr}]\n", "did you mean 'power'"},
       {"faults: [{at: 1s}]\n", "no fault given"},
+      {"cluster: {brokers: 3, racks: [a, b]}\n", "give one rack per broker (3), got 2"},
+      {"cluster: {brokers: 3, racks: [a, '', c]}\n", "broker-2 has an empty rack name"},
       {"faults: [{from: 5s, to: 1s, isolate: broker-1}]\n", "must be after"},
       {"nemesis: {kinds: [crsh]}\n", "did you mean 'crash'"},
       {"expect: [no-lost-write]\n", "did you mean 'no-lost-writes'"},
@@ -126,8 +128,15 @@ TEST(ScenarioTest, EveryValidationErrorIsOneLine) {
        "is not a number"},
       {"topics: [{name: t}]\nproducers: [{topic: t, config: {partitioner.class: round-robn}}]\n",
        "did you mean 'round-robin'"},
-      {"topics: [{name: t}]\nconsumers: [{group: g, subscribe: [t], threading: worker-pool}]\n",
-       "not supported yet"},
+      {"topics: [{name: t}]\nconsumers: [{group: g, subscribe: [t], threading: worker-pol}]\n",
+       "did you mean 'worker-pool'"},
+      {"topics: [{name: t}]\nconsumers: [{group: g, subscribe: [t]}]\n"
+       "faults: [{at: 1s, crash: g-3}]\n",
+       "unknown broker or consumer instance 'g-3'"},
+      {"topics: [{name: t}]\nproducers: [{name: app, topic: t}]\n"
+       "faults: [{at: 1s, crash: app-1}]\n",
+       "unknown broker or consumer instance 'app-1'"},
+      {"nemesis: {kinds: [consumer-crash]}\n", "consumer-crash needs consumers"},
       {"topics: [{name: t}]\nconsumers: [{group: g, subscribe: [t],"
        " config: {isolation.level: read_committed}}]\n",
        "does not model"},
@@ -156,6 +165,45 @@ TEST(ScenarioTest, OverridesReachNestedConfigsByName) {
   EXPECT_NE(e.find("no entry named 'nosuch'"), std::string::npos) << e;
   e = ErrorOf(kGood, {"producers.app.config.linger.mss=1"});
   EXPECT_NE(e.find("did you mean 'linger.ms'"), std::string::npos) << e;
+}
+
+TEST(ScenarioTest, OverridesMatchTheLongestKeyWithDots) {
+  // replication.factor is one key: by topic name, by index, with or without brackets.
+  for (const char* o : {"topics.orders.replication.factor=2", "topics[0].replication.factor=2",
+                        "topics.0.replication.factor=2"}) {
+    auto s = ParseScenario(kGood, "test.yaml", {o});
+    ASSERT_TRUE(s.ok()) << o << ": " << s.status();
+    EXPECT_EQ(s->topics[0].replication_factor, 2) << o;
+  }
+  // Also where the file does not set it yet.
+  auto s = ParseScenario("topics: [{name: t}]\n", "test.yaml", {"topics.t.replication.factor=1"});
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->topics[0].replication_factor, 1);
+  // A list entry whose name has dots.
+  s = ParseScenario("topics: [{name: orders.v2, partitions: 1}, {name: orders}]\n", "test.yaml",
+                    {"topics.orders.v2.partitions=4", "topics.orders.partitions=2"});
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->topics[0].partitions, 4);
+  EXPECT_EQ(s->topics[1].partitions, 2);
+  // Nested keys without dots still create what is missing.
+  s = ParseScenario(kGood, "test.yaml", {"nemesis.kinds=[consumer-crash]"});
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_TRUE(s->nemesis.enabled);
+  EXPECT_EQ(s->nemesis.consumer_instances,
+            (std::vector<std::string>{"billing-1", "billing-2", "billing-3"}));
+}
+
+TEST(ScenarioTest, ConsumerCrashFaultsAndWorkerPool) {
+  auto s = ParseScenario(kGood, "test.yaml",
+                         {"faults=[{at: 10s, crash: billing-2}, {at: 20s, restart: billing-2}]",
+                          "consumers.billing.threading=worker-pool", "consumers.billing.workers=8"});
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ(s->faults.size(), 2u);
+  EXPECT_EQ(s->faults[0].kind, "crash");
+  EXPECT_EQ(s->faults[0].nodes, std::vector<std::string>{"billing-2"});
+  EXPECT_EQ(s->faults[1].kind, "restart");
+  EXPECT_EQ(s->consumers[0].threading, "worker-pool");
+  EXPECT_EQ(s->consumers[0].workers, 8);
 }
 
 TEST(ScenarioTest, KeysNotModelledYetAreReportedAsNotes) {
