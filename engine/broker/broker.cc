@@ -31,6 +31,7 @@ void Broker::Start() {
   metastore_ = std::make_unique<MetaStoreClient>(rt_, metastore_node_, settings_.session_timeout_ns);
   rt_.Spawn("register", [this] { Register(); });
   rt_.Spawn("isr-maintenance", [this] { IsrLoop(); });
+  rt_.Spawn("log-retention", [this] { RetentionLoop(); });
   rt_.Spawn("hw-checkpoint", [this] { CheckpointLoop(); });
   LogCleanerThreads::Start(std::make_shared<LogCleanerThreads>(
       rt_, settings_, [this]() -> const auto& { return partitions_; }));
@@ -394,6 +395,27 @@ std::shared_ptr<Response> Broker::HandleStopReplica(const StopReplicaRequest& r)
     }
   }
   return resp;
+}
+
+// Kafka's log retention task: every log.retention.check.interval.ms, each log deletes the
+// oldest segments past retention.ms / retention.bytes (below the high watermark; compacted
+// topics are left to the cleaner).
+void Broker::RetentionLoop() {
+  for (;;) {
+    rt_.Sleep(settings_.retention_check_interval_ns);
+    std::vector<TopicPartition> tps;
+    for (const auto& [tp, p] : partitions_) tps.push_back(tp);
+    for (const TopicPartition& tp : tps) {
+      Partition* p = FindPartition(tp);
+      if (p == nullptr) continue;
+      const int deleted = p->log().DeleteOldSegments(rt_.Now() / kMillisecond);
+      if (deleted > 0) {
+        rt_.Trace("retention", absl::StrCat(tp.ToString(), " deleted ", deleted,
+                                            " segments; log start ",
+                                            p->log().log_start_offset()));
+      }
+    }
+  }
 }
 
 void Broker::IsrLoop() {

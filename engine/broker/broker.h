@@ -68,6 +68,7 @@ class Broker {
 
  private:
   std::shared_ptr<Response> Dispatch(const RequestPtr& request, NodeId from);
+  void RetentionLoop();
   std::shared_ptr<Response> Handle(const RequestPtr& request, NodeId from);
   std::shared_ptr<Response> HandleProduce(const ProduceRequest& r);
   std::shared_ptr<Response> HandleFetch(const FetchRequest& r);

@@ -298,6 +298,8 @@ const ConfigDef& BrokerConfigDef() {
         .Define(Int("log.retention.hours", 168, -1, kIntMax, "retention by time"))
         .Define(Long("log.retention.ms", "", -1, "retention by time (overrides hours)"))
         .Define(Long("log.retention.bytes", "-1", -1, "retention by size per partition"))
+        .Define(Long("log.retention.check.interval.ms", "300000", 1,
+                     "how often the broker deletes segments past retention"))
         .Define(Int("log.roll.hours", 168, 1, kIntMax, "roll a segment after this long"))
         .Define(Long("log.flush.interval.messages", kLongMaxStr, 1, "fsync every N messages"))
         .Define(Long("log.flush.interval.ms", "", 0, "fsync period"))
