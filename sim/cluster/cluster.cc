@@ -190,6 +190,34 @@ void Cluster::SlowDisk(NodeId node, double factor) {
   if (Disk* d = hosts_.at(node)->disk()) d->SetSlowdown(factor);
 }
 
+void Cluster::AddPartitions(const std::string& topic, int32_t count) {
+  kernel_->Spawn(admin_node_, "add-partitions", [this, topic, count] {
+    Host& host = *hosts_.at(admin_node_);
+    ClientMetadata md(host, broker_nodes_, "admin", 5 * kMinute, 100 * kMillisecond);
+    md.set_allow_auto_create(false);
+    auto req = std::make_shared<CreatePartitionsRequest>();
+    req->new_total_counts[topic] = count;
+    // Send to the controller until it answers (it may be moving).
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      md.Refresh(DeadlineAfter(host.Now(), 5 * kSecond));
+      NodeId controller = md.NodeOf(md.controller());
+      if (controller != kNoNode) {
+        RpcClient client(host, controller, "admin");
+        auto resp = client.Call(req, DeadlineAfter(host.Now(), 30 * kSecond));
+        if (resp.ok() && (*resp)->api() == ApiKey::kCreatePartitions && !IsErrorResponse(**resp)) {
+          const auto& r = static_cast<const CreatePartitionsResponse&>(**resp);
+          auto it = r.topics.find(topic);
+          const Error e = it == r.topics.end() ? Error::kUnknownServerError : it->second.error;
+          kernel_->Trace(kNoNode, "add-partitions",
+                         absl::StrCat(topic, " to ", count, ": ", ErrorName(e)));
+          return;
+        }
+      }
+      host.Sleep(200 * kMillisecond);
+    }
+  });
+}
+
 ClusterDescription Cluster::Describe() {
   Host& host = *hosts_.at(admin_node_);
   ClusterDescription d;
@@ -271,8 +299,11 @@ void Cluster::FinalRead() {
   md.set_allow_auto_create(false);
   for (const TopicSpec& t : sc_.topics) md.AddTopic(t.name);
   std::map<NodeId, std::unique_ptr<RpcClient>> clients;
+  md.Refresh(DeadlineAfter(host.Now(), 5 * kSecond));
   for (const TopicSpec& t : sc_.topics) {
-    for (int32_t p = 0; p < t.partitions; ++p) {
+    // Partitions added during the run (add-partitions) are read too.
+    const int32_t partitions = std::max(t.partitions, md.PartitionCount(t.name));
+    for (int32_t p = 0; p < partitions; ++p) {
       TopicPartition tp{t.name, p};
       auto& log = history_.final_reads[tp];
       bool complete = false;

@@ -43,6 +43,7 @@ class Cluster final : public FaultTarget {
   void Crash(NodeId node, bool power_loss) override;
   void Restart(NodeId node) override;
   void SlowDisk(NodeId node, double factor) override;
+  void AddPartitions(const std::string& topic, int32_t count) override;
   Network& network() override { return *net_; }
 
   Kernel& kernel() { return *kernel_; }

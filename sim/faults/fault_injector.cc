@@ -70,7 +70,10 @@ void FaultInjector::Apply(const FaultSpec& f) {
   Network& net = target_.network();
   const std::string range =
       f.until_ns ? absl::StrCat(" until ", FormatTime(*f.until_ns)) : std::string();
-  if (f.kind == "crash") {
+  if (f.kind == "add-partitions") {
+    target_.AddPartitions(f.topic, f.count);
+    Log(absl::StrCat("add partitions: ", f.topic, " to ", f.count));
+  } else if (f.kind == "crash") {
     for (NodeId n : Nodes(f.nodes)) {
       if (!kernel_.IsUp(n)) continue;
       target_.Crash(n, f.mode == "power");

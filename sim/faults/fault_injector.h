@@ -27,6 +27,8 @@ class FaultTarget {
   virtual void Crash(NodeId node, bool power_loss) = 0;
   virtual void Restart(NodeId node) = 0;
   virtual void SlowDisk(NodeId node, double factor) = 0;  // 1 = normal
+  // Admin: grows `topic` to `count` partitions through the controller (from a fiber).
+  virtual void AddPartitions(const std::string& topic, int32_t count) = 0;
   virtual Network& network() = 0;
 };
 

@@ -8,7 +8,8 @@ namespace ksim {
 namespace {
 
 const Keys kFaultKinds = {"crash",        "restart", "partition",  "one-way", "isolate",
-                          "heal",         "jitter",  "slow-disk",  "nic-throttle"};
+                          "heal",         "jitter",  "slow-disk",  "nic-throttle",
+                          "add-partitions"};
 const Keys kNemesisKinds = {"crash", "power", "partition", "isolate", "one-way", "jitter",
                             "slow-disk", "nic-throttle", "consumer-crash"};
 
@@ -129,6 +130,32 @@ absl::Status ParseFaults(const Reader& r, const YAML::Node& n, Scenario* sc) {
       if (!body["from"] || !body["to"]) return r.Error(body, bpath, "give from: NODE and to: NODE");
       KSIM_ASSIGN_OR_RETURN(f.side_a, Nodes(r, *sc, body["from"], bpath + ".from", Targets::kAny));
       KSIM_ASSIGN_OR_RETURN(f.side_b, Nodes(r, *sc, body["to"], bpath + ".to", Targets::kAny));
+    } else if (f.kind == "add-partitions") {
+      // An admin action (kafka-topics --alter --partitions N): CreatePartitions to the
+      // controller. Producers see the new partitions at their next metadata refresh
+      // (metadata.max.age.ms); a group's leader then asks for a rebalance.
+      KSIM_RETURN_IF_ERROR(r.CheckKeys(body, bpath, {"topic", "count"}));
+      if (!body["topic"] || !body["count"]) return r.Error(body, bpath, "give topic: NAME and count: N");
+      KSIM_ASSIGN_OR_RETURN(f.topic, r.Scalar(body["topic"], bpath + ".topic"));
+      const TopicSpec* spec = nullptr;
+      std::vector<std::string> names;
+      for (const TopicSpec& t : sc->topics) {
+        names.push_back(t.name);
+        if (t.name == f.topic) spec = &t;
+      }
+      if (spec == nullptr) {
+        auto s = ClosestMatch(f.topic, names);
+        return r.Error(body["topic"], bpath + ".topic",
+                       absl::StrCat("unknown topic '", f.topic, "'",
+                                    s ? absl::StrCat("; did you mean '", *s, "'?") : ""));
+      }
+      KSIM_ASSIGN_OR_RETURN(int64_t count, r.Int(body["count"], bpath + ".count", 1, 100000));
+      if (count <= spec->partitions) {
+        return r.Error(body["count"], bpath + ".count",
+                       absl::StrCat("the new count must exceed the topic's ", spec->partitions,
+                                    " partitions (Kafka cannot remove partitions)"));
+      }
+      f.count = static_cast<int32_t>(count);
     } else if (f.kind == "heal") {
       KSIM_ASSIGN_OR_RETURN(std::string what, r.Scalar(body, bpath));
       if (what != "all") return r.Error(body, bpath, "heal takes 'all'");

@@ -103,6 +103,8 @@ struct FaultSpec {
   DurationNs extra_latency_ns = 0;   // jitter
   DurationNs extra_jitter_ns = 0;
   double factor = 1.0;               // slow-disk (slower by), nic-throttle (bandwidth factor)
+  std::string topic;                 // add-partitions: the topic
+  int32_t count = 0;                 // add-partitions: the new total partition count
 };
 
 struct NemesisSpec {

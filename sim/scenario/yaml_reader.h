@@ -112,7 +112,7 @@ class Reader {
         "offsets.retention.minutes",
         "delete.topic.enable", "log.index.interval.bytes", "index.interval.bytes",
         "message.timestamp.type", "connections.max.idle.ms",
-        "metadata.max.age.ms", "key.deserializer",
+        "key.deserializer",
         "value.deserializer",
         "partitioner.availability.timeout.ms", "retry.backoff.max.ms", "log.roll.hours",
         "segment.ms"};

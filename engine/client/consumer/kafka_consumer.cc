@@ -149,11 +149,29 @@ std::map<std::string, GroupAssignment> KafkaConsumer::ComputeAssignment(
       if (int32_t n = metadata_.PartitionCount(t); n > 0) partitions_per_topic[t] = n;
     }
   }
+  // The leader remembers what it assigned from (Kafka's metadata snapshot): if a subscribed
+  // topic's partition count changes later, it rejoins so the group rebalances.
+  assigned_partition_counts_ = partitions_per_topic;
   std::map<std::string, GroupAssignment> out;
   for (const auto& [member, a] : assignor->Assign(partitions_per_topic, subs)) {
     out[member].partitions = a.partitions;
   }
   return out;
+}
+
+void KafkaConsumer::MaybeRejoinOnMetadataChange() {
+  // Kafka's ConsumerCoordinator: the leader compares the subscribed topics' partition counts
+  // with those it assigned from, and requests a rebalance when one changed.
+  if (!is_leader_ || generation_ < 0 || needs_rejoin_ || group_id_.empty()) return;
+  for (const auto& [topic, count] : assigned_partition_counts_) {
+    const int32_t now = metadata_.PartitionCount(topic);
+    if (now > 0 && now != count) {
+      rt_.Trace("partition-count-changed",
+                absl::StrCat(client_id_, " ", topic, " ", count, " -> ", now, ": rejoin"));
+      needs_rejoin_ = true;
+      return;
+    }
+  }
 }
 
 absl::Status KafkaConsumer::JoinAndSync(TimeNs deadline) {
@@ -201,7 +219,8 @@ absl::Status KafkaConsumer::JoinAndSync(TimeNs deadline) {
   sync->group_id = group_id_;
   sync->generation_id = jr.generation_id;
   sync->member_id = member_id_;
-  if (jr.leader == member_id_) sync->assignments = ComputeAssignment(jr.protocol_name, jr.members);
+  is_leader_ = jr.leader == member_id_;
+  if (is_leader_) sync->assignments = ComputeAssignment(jr.protocol_name, jr.members);
   auto sresp = CallCoordinator(sync, DeadlineAfter(rt_.Now(), 60 * kSecond));
   if (!sresp.ok()) return sresp.status();
   if (IsErrorResponse(**sresp)) return absl::UnavailableError("coordinator error");
@@ -413,6 +432,7 @@ absl::StatusOr<std::vector<ConsumerRecord>> KafkaConsumer::Poll(DurationNs timeo
     MaybeAutoCommit();
     if (absl::Status s = EnsureActiveGroup(deadline); !s.ok()) return s;
     metadata_.MaybeRefresh(deadline);
+    MaybeRejoinOnMetadataChange();
     if (absl::Status s = ResolvePositions(deadline); !s.ok()) return s;
     if (buffered_.empty()) {
       const bool had_pending = !pending_fetches_.empty();

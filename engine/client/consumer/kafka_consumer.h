@@ -98,6 +98,7 @@ class KafkaConsumer {
   bool EnsureCoordinator(TimeNs deadline);
   absl::Status EnsureActiveGroup(TimeNs deadline);
   absl::Status JoinAndSync(TimeNs deadline);
+  void MaybeRejoinOnMetadataChange();
   std::map<std::string, GroupAssignment> ComputeAssignment(
       const std::string& protocol, const std::vector<JoinGroupMember>& members);
   void SetAssignment(const std::vector<TopicPartition>& parts);
@@ -124,6 +125,8 @@ class KafkaConsumer {
   std::map<NodeId, std::unique_ptr<RpcClient>> clients_;
   NodeId coordinator_ = kNoNode;
   std::string member_id_;
+  bool is_leader_ = false;
+  std::map<std::string, int32_t> assigned_partition_counts_;  // the leader's snapshot
   int32_t generation_ = -1;
   bool needs_rejoin_ = true;
   bool rejoining_ = false;

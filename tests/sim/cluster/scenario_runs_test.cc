@@ -244,5 +244,23 @@ expect: [no-duplicates, consistent-offsets, replicas-agree]
   EXPECT_EQ(replicas, 6);
 }
 
+// Growing a topic mid-run: producers spread over the new partitions after a metadata refresh,
+// the group's leader asks for a rebalance, and every acknowledged record is still consumed.
+TEST(ScenarioRunsTest, AddPartitionsRebalancesAndEverythingIsConsumed) {
+  for (int seed = 1; seed <= std::min(10, SeedsFromEnv(100)); ++seed) {
+    Cluster cluster(Load("add-partitions", seed));
+    RunResult r = cluster.Run();
+    EXPECT_TRUE(r.all_checks_passed()) << "seed " << seed << ": " << Failures(r);
+    int64_t in_new = 0;
+    for (int32_t p = 6; p < 12; ++p) in_new += cluster.history().final_reads[{"orders", p}].size();
+    EXPECT_GT(in_new, 1000) << "seed " << seed;  // the new partitions were written to
+    int64_t generations_after = 0;
+    for (const auto& a : cluster.history().assignments) {
+      if (a.time > 8 * kSecond && a.group == "billing") ++generations_after;
+    }
+    EXPECT_GT(generations_after, 0) << "seed " << seed << ": no rebalance after the change";
+  }
+}
+
 }  // namespace
 }  // namespace ksim
