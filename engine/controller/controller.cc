@@ -11,6 +11,14 @@
 namespace ksim {
 namespace {
 
+// Invariant of every placement: never two replicas of one partition on one broker.
+void CheckDistinctReplicas(const std::vector<BrokerId>& replicas) {
+  std::vector<BrokerId> sorted = replicas;
+  std::sort(sorted.begin(), sorted.end());
+  KSIM_CHECK_MSG(std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end(),
+                 "two replicas of a partition on one broker");
+}
+
 bool Has(const std::vector<BrokerId>& v, BrokerId b) {
   return std::find(v.begin(), v.end(), b) != v.end();
 }
@@ -62,10 +70,7 @@ std::map<int32_t, std::vector<BrokerId>> AssignReplicas(const std::vector<Broker
       const int32_t s = n > 1 ? 1 + (next_shift + j) % (n - 1) : 0;
       replicas.push_back(brokers[(first + s) % n]);
     }
-    std::vector<BrokerId> sorted = replicas;
-    std::sort(sorted.begin(), sorted.end());
-    KSIM_CHECK_MSG(std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end(),
-                   "two replicas of a partition on one broker");
+    CheckDistinctReplicas(replicas);
     out[p] = std::move(replicas);
   }
   return out;
@@ -117,10 +122,7 @@ std::map<int32_t, std::vector<BrokerId>> AssignReplicasRackAware(
         }
       }
     }
-    std::vector<BrokerId> sorted = replicas;
-    std::sort(sorted.begin(), sorted.end());
-    KSIM_CHECK_MSG(std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end(),
-                   "two replicas of a partition on one broker");
+    CheckDistinctReplicas(replicas);
     out[p] = std::move(replicas);
   }
   return out;
