@@ -33,6 +33,29 @@ int64_t OffsetKeyHash(const std::string& group, const TopicPartition& tp) {
   return static_cast<int64_t>(h);
 }
 
+// The value of a group metadata record (Kafka's GroupMetadataValue).
+struct GroupMetadataValue : Payload {
+  std::string group;
+  int32_t generation = 0;
+  std::string protocol_type;
+  std::string protocol;
+  std::string leader;
+  struct MemberValue {
+    std::string id, instance_id, client_id;
+    DurationNs session_timeout_ns = 0;
+    DurationNs rebalance_timeout_ns = 0;
+    std::vector<std::pair<std::string, GroupSubscription>> protocols;
+    GroupAssignment assignment;
+  };
+  std::vector<MemberValue> members;
+};
+
+int64_t GroupKeyHash(const std::string& group) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : std::string("group-metadata\xff") + group) h = (h ^ c) * 1099511628211ull;
+  return static_cast<int64_t>(h);
+}
+
 template <typename T>
 std::shared_ptr<T> Reply() {
   return std::make_shared<T>();
@@ -192,8 +215,10 @@ std::shared_ptr<Response> GroupCoordinator::JoinGroup(const JoinGroupRequest& r)
   if (r.member_id.empty()) {
     // KIP-394: hand out an id and have the member join again with it. The id is forgotten if
     // the member does not come back within its session timeout.
+    // Unique across coordinators and their restarts (Kafka appends a UUID): a member id must
+    // never name a different consumer than the one a reloaded group remembers under it.
     std::string id = absl::StrCat(r.client_id.empty() ? "consumer" : r.client_id, "-",
-                                  broker_.id(), "-", ++next_member_);
+                                  broker_.id(), "-", rt_.Now() / kMicrosecond, "-", ++next_member_);
     g.pending_members[id] = DeadlineAfter(rt_.Now(), r.session_timeout_ms * kMillisecond);
     resp->error = Error::kMemberIdRequired;
     resp->member_id = id;
@@ -415,10 +440,21 @@ std::shared_ptr<Response> GroupCoordinator::SyncGroup(const SyncGroupRequest& r)
         auto a = r.assignments.find(id);
         m.assignment = a == r.assignments.end() ? GroupAssignment{} : a->second;
       }
-      g.state = State::kStable;
-      rt_.Trace("rebalance", absl::StrCat("group ", g.id, " generation ", g.generation,
+      const int32_t generation = g.generation;
+      const bool stored = StoreGroup(g, /*wait=*/true);
+      auto again = groups_.find(r.group_id);
+      if (again == groups_.end() || again->second.generation != generation ||
+          again->second.state != State::kCompletingRebalance ||
+          again->second.members.count(r.member_id) == 0) {
+        resp->error = Error::kRebalanceInProgress;
+        return resp;
+      }
+      Group& gs = again->second;
+      if (!stored) rt_.Trace("store-group-failed", gs.id);
+      gs.state = State::kStable;
+      rt_.Trace("rebalance", absl::StrCat("group ", gs.id, " generation ", gs.generation,
                                           " stable"));
-      g.sync_done->Set();
+      gs.sync_done->Set();
     } else {
       // Parked until the leader's assignment arrives or a rebalance starts; a member parked
       // here counts as heartbeating. The pending-sync expiration bounds the wait.
@@ -518,7 +554,45 @@ void GroupCoordinator::RemoveMember(Group& g, const std::string& member,
     PrepareRebalance(g, absl::StrCat("member ", member, " ", reason));
   }
   if (g.state == State::kPreparingRebalance) MaybeCompleteJoin(g, false);
-  if (g.members.empty() && g.state != State::kPreparingRebalance) g.state = State::kEmpty;
+  if (g.members.empty() && g.state != State::kPreparingRebalance) {
+    g.state = State::kEmpty;
+    StoreGroup(g, /*wait=*/false);
+  }
+}
+
+bool GroupCoordinator::StoreGroup(const Group& g, bool wait) {
+  // Kafka writes the group's metadata with acks=all when the leader's assignment arrives
+  // (before the group turns Stable and the members get their assignments) and when the group
+  // empties. If the write fails, a later coordinator does not know the members; they rejoin.
+  auto value = std::make_shared<GroupMetadataValue>();
+  value->group = g.id;
+  value->generation = g.generation;
+  value->protocol_type = g.protocol_type;
+  value->protocol = g.protocol;
+  value->leader = g.leader;
+  for (const auto& [id, m] : g.members) {
+    value->members.push_back(GroupMetadataValue::MemberValue{
+        m.id, m.instance_id, m.client_id, m.session_timeout_ns, m.rebalance_timeout_ns,
+        m.protocols, m.assignment});
+  }
+  const TopicPartition otp{kOffsetsTopic, PartitionFor(g.id)};
+  auto write = [this, value, otp]() -> bool {
+    Partition* p = broker_.FindPartition(otp);
+    if (p == nullptr || !p->is_leader()) return false;
+    RecordBatchBuilder builder;
+    builder.Add(0, GroupKeyHash(value->group), static_cast<int32_t>(value->group.size() + 4),
+                static_cast<int32_t>(64 + 96 * value->members.size()), rt_.Now() / kMillisecond);
+    builder.set_payload(value);
+    ProducePartitionResponse pr =
+        p->Produce(builder.Build(1.0), -1, DeadlineAfter(rt_.Now(), 5 * kSecond));
+    rt_.Trace("store-group", absl::StrCat(value->group, " generation ", value->generation, " ",
+                                          value->members.size(), " members: ",
+                                          ErrorName(pr.error)));
+    return pr.error == Error::kNone;
+  };
+  if (wait) return write();
+  rt_.Spawn("store-group", [write] { (void)write(); });
+  return true;
 }
 
 void GroupCoordinator::ExpirePendingSync(Group& g) {
@@ -709,6 +783,7 @@ void GroupCoordinator::Load(int32_t partition) {
   int64_t offset = part->log().log_start_offset();
   const int64_t end = part->log_end_offset();
   int64_t commits = 0;
+  int64_t group_records = 0;
   while (offset < end) {
     auto read = part->log().Read(offset, 1 << 20, end, true);
     if (!read.ok() || read->empty()) break;
@@ -722,15 +797,44 @@ void GroupCoordinator::Load(int32_t partition) {
         for (const auto& [tp, o] : v->offsets) {
           if (kept.count(OffsetKeyHash(v->group, tp)) > 0) g.offsets[tp] = o;
         }
-        // Membership is not persisted, but generations keep increasing across coordinators.
+        // Generations keep increasing across coordinators even without group records.
         g.generation = std::max(g.generation, v->generation);
         ++commits;
+      } else if (auto gm = std::dynamic_pointer_cast<const GroupMetadataValue>(b->payload())) {
+        bool kept = false;
+        for (int32_t i = 0; i < b->record_count(); ++i) kept |= b->key_hash(i) == GroupKeyHash(gm->group);
+        if (kept && gm->generation >= GetGroup(gm->group).generation) {
+          Group& g = GetGroup(gm->group);
+          g.generation = gm->generation;
+          g.protocol_type = gm->protocol_type;
+          g.protocol = gm->protocol;
+          g.leader = gm->leader;
+          g.members.clear();
+          g.pending_members.clear();
+          g.pending_sync.clear();
+          for (const auto& mv : gm->members) {
+            Member m;
+            m.id = mv.id;
+            m.instance_id = mv.instance_id;
+            m.client_id = mv.client_id;
+            m.session_timeout_ns = mv.session_timeout_ns;
+            m.rebalance_timeout_ns = mv.rebalance_timeout_ns;
+            m.protocols = mv.protocols;
+            m.assignment = mv.assignment;
+            m.last_heartbeat = rt_.Now();
+            g.members.emplace(mv.id, std::move(m));
+          }
+          g.state = g.members.empty() ? State::kEmpty : State::kStable;
+          g.sync_done = std::make_shared<Event>();
+          g.sync_done->Set();
+          ++group_records;
+        }
       }
       offset = b->last_offset() + 1;
     }
   }
   rt_.Trace("coordinator-load", absl::StrCat(kOffsetsTopic, "-", partition, " ", commits,
-                                             " commits"));
+                                             " commits, ", group_records, " group records"));
 }
 
 }  // namespace ksim

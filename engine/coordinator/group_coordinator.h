@@ -120,6 +120,9 @@ class GroupCoordinator {
   void SessionLoop();
   void LeadershipLoop();
   void Load(int32_t partition);
+  // Appends the group's metadata (generation, members, assignment) to __consumer_offsets;
+  // with `wait`, blocks until written (acks=all) and says whether it was.
+  bool StoreGroup(const Group& g, bool wait);
   static const char* StateName(State s);
 
   Runtime& rt_;

@@ -1268,14 +1268,31 @@ TEST(GroupStateMachineTest, CommittedOffsetsAndGenerationSurviveCoordinatorResta
     w.CrashAndRestartBroker(kSecond);
     ASSERT_TRUE(w.WaitReady());
     EXPECT_EQ(w.Fetched(), 77);
-    // Kafka would also restore the Stable group's membership; ksim does not persist it
-    // (docs/ARCHITECTURE.md), so the member is unknown and rejoins, but the generation
-    // sequence continues past the committed generation.
+    // As in Kafka, the new coordinator restores the Stable group from its group metadata
+    // record: the member carries on heartbeating in the same generation, no rebalance.
+    EXPECT_EQ(w.Heartbeat(s.leader, s.generation), Error::kNone);
+    EXPECT_EQ(w.State(), "Stable");
+    EXPECT_EQ(w.Describe().members.size(), 1u);
+    // A stale generation is still fenced, and a new member's id never repeats a known one.
+    EXPECT_EQ(w.Heartbeat(s.leader, s.generation - 1), Error::kIllegalGeneration);
+    EXPECT_NE(w.NewMemberId("a"), s.leader);
+  });
+}
+
+TEST(GroupStateMachineTest, AnEmptiedGroupIsReloadedEmptyWithItsGeneration) {
+  World w;
+  w.Run([&] {
+    Stable s = w.MakeStable({"a"});
+    ASSERT_EQ(w.Leave(s.leader), Error::kNone);
+    Sleep(kSecond);  // the group metadata record is written in the background
+    w.CrashAndRestartBroker(kSecond);
+    ASSERT_TRUE(w.WaitReady());
+    EXPECT_EQ(w.State(), "Empty");
     EXPECT_EQ(w.Heartbeat(s.leader, s.generation), Error::kUnknownMemberId);
     const std::string a = w.NewMemberId("a");
     auto r = w.Join(a, "a");
     EXPECT_EQ(r->error, Error::kNone);
-    EXPECT_GT(r->generation_id, s.generation);
+    EXPECT_GT(r->generation_id, s.generation);  // generations never repeat
   });
 }
 
