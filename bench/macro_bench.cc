@@ -39,14 +39,14 @@ settle: 2s
 cluster:
   brokers: 3
   hardware: cloud-nvme
+  broker-config: {group.initial.rebalance.delay.ms: 0}
 topics:
   - {name: t, partitions: 12, replication.factor: 3, config: {min.insync.replicas: 2}}
 producers:
   - {name: p, count: 6, topic: t, rate: 166667/s, value-size: 100,
      config: {acks: all, linger.ms: 5, batch.size: 65536, buffer.memory: 268435456}}
 consumers:
-  - {group: g, count: 3, subscribe: [t], commit: auto,
-     config: {group.initial.rebalance.delay.ms: 0}}
+  - {group: g, count: 3, subscribe: [t], commit: auto}
 )";
 
 void BM_MacroMillionRecordsPerSecond(benchmark::State& state) {
