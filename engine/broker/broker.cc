@@ -384,6 +384,11 @@ std::shared_ptr<Response> Broker::HandleStopReplica(const StopReplicaRequest& r)
     resp->error = Error::kStaleControllerEpoch;
     return resp;
   }
+  if (r.delete_partitions) {
+    std::set<std::string> topics;
+    for (const TopicPartition& tp : r.partitions) topics.insert(tp.topic);
+    for (const std::string& t : topics) ++topic_deletions_[t];
+  }
   for (const TopicPartition& tp : r.partitions) {
     Unfollow(tp);
     auto it = partitions_.find(tp);

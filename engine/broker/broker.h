@@ -38,6 +38,12 @@ class Broker {
   const BrokerSettings& settings() const { return settings_; }
   const MetadataCache& metadata() const { return metadata_; }
   Partition* FindPartition(const TopicPartition& tp);
+  // How many StopReplica requests with deletion this broker has served for `topic` (the
+  // simulator waits on it to date a topic deletion).
+  int32_t TopicDeletions(const std::string& topic) const {
+    auto it = topic_deletions_.find(topic);
+    return it == topic_deletions_.end() ? 0 : it->second;
+  }
   const std::map<TopicPartition, std::unique_ptr<Partition>>& partitions() const {
     return partitions_;
   }
@@ -101,6 +107,7 @@ class Broker {
   MetadataCache metadata_;
   std::unique_ptr<MetaStoreClient> metastore_;
   std::map<TopicPartition, std::unique_ptr<Partition>> partitions_;
+  std::map<std::string, int32_t> topic_deletions_;
   std::map<std::string, std::map<std::string, std::string>> topic_configs_;
   std::map<BrokerId, std::unique_ptr<ReplicaFetcher>> fetchers_;
   std::map<TopicPartition, BrokerId> following_;

@@ -5,6 +5,8 @@
 //   /brokers/topics/<topic>                   TopicAssignmentPayload: partition -> replicas, configs
 //   /brokers/topics/<topic>/partitions/<p>    PartitionStatePayload: leader, epoch, ISR
 //                                             (the znode version is the partition epoch)
+//   /admin/delete_topics/<topic>              TopicDeletionPayload: replicas of a deleted
+//                                             topic on brokers that were down, still to delete
 #ifndef KSIM_ENGINE_BROKER_ZNODE_PAYLOADS_H_
 #define KSIM_ENGINE_BROKER_ZNODE_PAYLOADS_H_
 
@@ -38,6 +40,10 @@ struct TopicAssignmentPayload : Payload {
 
 struct PartitionStatePayload : Payload {
   PartitionState state;
+};
+
+struct TopicDeletionPayload : Payload {
+  std::map<BrokerId, std::vector<int32_t>> pending;  // broker -> partitions to delete there
 };
 
 }  // namespace ksim

@@ -35,6 +35,7 @@ ControllerConfig ControllerConfigFrom(const Config& c) {
   out.imbalance_percentage = c.GetInt("leader.imbalance.per.broker.percentage");
   out.default_replication_factor = c.GetInt("default.replication.factor");
   out.num_partitions = c.GetInt("num.partitions");
+  out.delete_topic_enable = c.GetBool("delete.topic.enable");
   return out;
 }
 
@@ -235,6 +236,16 @@ void Controller::LoadState() {
       }
     }
   }
+  auto deletions = meta_.GetChildren(kDeleteTopicsPath, false);
+  if (deletions.ok()) {
+    for (const std::string& path : (*deletions)->children) {
+      auto d = meta_.GetData(path, false);
+      if (!d.ok() || (*d)->error != MetaError::kOk) continue;
+      const std::string topic = path.substr(std::string(kDeleteTopicsPath).size() + 1);
+      pending_deletions_[topic] =
+          std::static_pointer_cast<const TopicDeletionPayload>((*d)->data)->pending;
+    }
+  }
   RefreshBrokers();
   // Failover: partitions whose leader died before this controller took over, and ISRs listing
   // dead brokers, are handled as a broker failure would have been.
@@ -375,6 +386,7 @@ void Controller::OnBrokersFailed(const std::vector<BrokerId>& dead) {
 
 void Controller::OnBrokersStarted(const std::vector<BrokerId>& started) {
   rt_.Trace("controller", absl::StrCat("brokers started: ", List(started)));
+  DeletePendingReplicas(started);
   std::vector<TopicPartition> changed, theirs;
   for (auto& [tp, info] : partitions_) {
     if (info.state.leader == kNoBroker && ElectFor(tp, {})) changed.push_back(tp);
@@ -401,14 +413,29 @@ void Controller::SendTo(BrokerId b, std::shared_ptr<Request> r) {
                                              absl::StrCat("controller-", broker_.id()));
     std::shared_ptr<BrokerChannel> raw = ch;
     auto alive = alive_;
-    rt_.Spawn(absl::StrCat("controller->", b), [this, raw, alive] {
+    rt_.Spawn(absl::StrCat("controller->", b), [this, raw, alive, b] {
       for (;;) {
         auto req = raw->queue.Receive(kForever);
         if (!req.ok() || !*alive) return;
         // Retry until delivered or the broker is gone (the queue closes).
         for (int attempt = 0; attempt < 10 && *alive; ++attempt) {
           auto resp = raw->client->Call(*req, DeadlineAfter(rt_.Now(), 30 * kSecond));
-          if (resp.ok() || !*alive) break;
+          if (!*alive) break;
+          if (resp.ok()) {
+            // A replica deletion is done once the broker answers it.
+            if ((*req)->api() == ApiKey::kStopReplica && (*resp)->api() == ApiKey::kStopReplica &&
+                static_cast<const StopReplicaRequest&>(**req).delete_partitions &&
+                static_cast<const StopReplicaResponse&>(**resp).error == Error::kNone) {
+              std::set<std::string> topics;
+              for (const TopicPartition& tp : static_cast<const StopReplicaRequest&>(**req).partitions) {
+                topics.insert(tp.topic);
+              }
+              Post([this, b, topics] {
+                for (const std::string& t : topics) ReplicaDeleted(t, b);
+              });
+            }
+            break;
+          }
           rt_.Sleep(200 * kMillisecond);
         }
       }
@@ -566,29 +593,49 @@ bool Controller::InitPartition(const TopicPartition& tp, const std::vector<Broke
 std::shared_ptr<Response> Controller::DeleteTopics(const DeleteTopicsRequest& r) {
   auto resp = std::make_shared<DeleteTopicsResponse>();
   for (const std::string& t : r.topics) {
+    if (!config_.delete_topic_enable) {
+      resp->topics[t] = Error::kTopicDeletionDisabled;
+      continue;
+    }
     auto it = topics_.find(t);
     if (it == topics_.end()) {
       resp->topics[t] = Error::kUnknownTopicOrPartition;
       continue;
     }
-    std::map<BrokerId, std::shared_ptr<StopReplicaRequest>> stops;
+    // The topic leaves the metadata at once (as in KRaft mode); every replica's log is
+    // deleted by StopReplica. Replicas on brokers that are down are remembered under
+    // /admin/delete_topics and deleted when their broker registers again.
+    std::map<BrokerId, std::vector<int32_t>> stops;
     for (const auto& [p, replicas] : it->second.replicas) {
-      for (BrokerId b : replicas) {
-        auto& s = stops[b];
-        if (s == nullptr) {
-          s = std::make_shared<StopReplicaRequest>();
-          s->controller_id = broker_.id();
-          s->controller_epoch = epoch_;
-          s->delete_partitions = true;
-        }
-        s->partitions.push_back({t, p});
-      }
+      for (BrokerId b : replicas) stops[b].push_back(p);
       (void)meta_.Delete(PartitionPath({t, p}), -1);
       partitions_.erase({t, p});
     }
+    // Every replica stays pending until its broker confirms the deletion (a broker that is
+    // down, or dies before answering, gets it again when it registers).
+    // (A topic deleted again while an earlier deletion is pending adds to it.)
+    const bool earlier = pending_deletions_.count(t) > 0;
+    auto& pend = pending_deletions_[t];
+    for (const auto& [b, ps] : stops) {
+      std::vector<int32_t>& all = pend[b];
+      all.insert(all.end(), ps.begin(), ps.end());
+      std::sort(all.begin(), all.end());
+      all.erase(std::unique(all.begin(), all.end()), all.end());
+    }
+    auto pending = std::make_shared<TopicDeletionPayload>();
+    pending->pending = pend;
+    const std::string path = absl::StrCat(kDeleteTopicsPath, "/", t);
+    if (earlier) {
+      (void)meta_.SetData(path, pending, -1);
+    } else {
+      (void)meta_.Create(path, pending, false);
+    }
     (void)meta_.Delete(absl::StrCat("/brokers/topics/", t), -1);
     topics_.erase(it);
-    for (auto& [b, s] : stops) SendTo(b, s);
+    rt_.Trace("controller", absl::StrCat("deleted topic ", t));
+    for (const auto& [b, ps] : stops) {
+      if (Alive(b)) SendStopReplicaDelete(b, t, ps);
+    }
     for (const auto& [b, info] : live_) {
       auto um = std::make_shared<UpdateMetadataRequest>();
       um->controller_id = broker_.id();
@@ -600,6 +647,40 @@ std::shared_ptr<Response> Controller::DeleteTopics(const DeleteTopicsRequest& r)
     resp->topics[t] = Error::kNone;
   }
   return resp;
+}
+
+void Controller::SendStopReplicaDelete(BrokerId b, const std::string& topic,
+                                       const std::vector<int32_t>& partitions) {
+  auto s = std::make_shared<StopReplicaRequest>();
+  s->controller_id = broker_.id();
+  s->controller_epoch = epoch_;
+  s->delete_partitions = true;
+  for (int32_t p : partitions) s->partitions.push_back({topic, p});
+  SendTo(b, s);
+}
+
+void Controller::DeletePendingReplicas(const std::vector<BrokerId>& started) {
+  for (const auto& [topic, pending] : pending_deletions_) {
+    for (BrokerId b : started) {
+      auto p = pending.find(b);
+      if (p != pending.end()) SendStopReplicaDelete(b, topic, p->second);
+    }
+  }
+}
+
+void Controller::ReplicaDeleted(const std::string& topic, BrokerId b) {
+  auto it = pending_deletions_.find(topic);
+  if (it == pending_deletions_.end() || it->second.erase(b) == 0) return;
+  const std::string path = absl::StrCat(kDeleteTopicsPath, "/", topic);
+  if (it->second.empty()) {
+    (void)meta_.Delete(path, -1);
+    rt_.Trace("controller", absl::StrCat("topic ", topic, " deleted on every replica"));
+    pending_deletions_.erase(it);
+    return;
+  }
+  auto payload = std::make_shared<TopicDeletionPayload>();
+  payload->pending = it->second;
+  (void)meta_.SetData(path, payload, -1);
 }
 
 std::shared_ptr<Response> Controller::CreatePartitions(const CreatePartitionsRequest& r) {

@@ -24,6 +24,8 @@
 
 namespace ksim {
 
+inline constexpr const char* kDeleteTopicsPath = "/admin/delete_topics";
+
 struct ControllerConfig {
   bool unclean_leader_election = false;
   bool auto_leader_rebalance = true;
@@ -31,6 +33,7 @@ struct ControllerConfig {
   int32_t imbalance_percentage = 10;
   int32_t default_replication_factor = 1;
   int32_t num_partitions = 1;
+  bool delete_topic_enable = true;
 };
 ControllerConfig ControllerConfigFrom(const Config& broker_config);
 
@@ -108,6 +111,12 @@ class Controller {
   std::shared_ptr<Response> CreateTopics(const CreateTopicsRequest& r);
   std::shared_ptr<Response> DeleteTopics(const DeleteTopicsRequest& r);
   std::shared_ptr<Response> CreatePartitions(const CreatePartitionsRequest& r);
+  void SendStopReplicaDelete(BrokerId b, const std::string& topic,
+                             const std::vector<int32_t>& partitions);
+  // Deletes the replicas of deleted topics that were on `started` brokers while they were down.
+  void DeletePendingReplicas(const std::vector<BrokerId>& started);
+  // A broker confirmed it deleted its replicas of `topic`.
+  void ReplicaDeleted(const std::string& topic, BrokerId b);
   std::shared_ptr<Response> AlterPartition(const AlterPartitionRequest& r);
   void PreferredElection();
   std::string PartitionPath(const TopicPartition& tp) const;
@@ -122,6 +131,8 @@ class Controller {
   std::map<BrokerId, int64_t> registrations_;
   std::map<std::string, TopicInfo> topics_;
   std::map<TopicPartition, PartitionInfo> partitions_;
+  // Deleted topics whose replicas on down brokers are still to delete (broker -> partitions).
+  std::map<std::string, std::map<BrokerId, std::vector<int32_t>>> pending_deletions_;
   std::map<BrokerId, std::shared_ptr<BrokerChannel>> channels_;
   ksim::Channel<std::function<void()>> events_;
   std::shared_ptr<bool> alive_;

@@ -45,7 +45,9 @@ const char* ErrorName(Error e) {
     case Error::kInvalidProducerEpoch: return "INVALID_PRODUCER_EPOCH";
     case Error::kKafkaStorageError: return "KAFKA_STORAGE_ERROR";
     case Error::kUnknownProducerId: return "UNKNOWN_PRODUCER_ID";
+    case Error::kNonEmptyGroup: return "NON_EMPTY_GROUP";
     case Error::kGroupIdNotFound: return "GROUP_ID_NOT_FOUND";
+    case Error::kTopicDeletionDisabled: return "TOPIC_DELETION_DISABLED";
     case Error::kFencedLeaderEpoch: return "FENCED_LEADER_EPOCH";
     case Error::kUnknownLeaderEpoch: return "UNKNOWN_LEADER_EPOCH";
     case Error::kUnsupportedCompressionType: return "UNSUPPORTED_COMPRESSION_TYPE";

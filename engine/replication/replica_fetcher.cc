@@ -94,7 +94,11 @@ bool ReplicaFetcher::FetchOnce(Shared& state) {
     FetchPartition fp;
     fp.current_leader_epoch = p->leader_epoch();
     fp.fetch_offset = p->log_end_offset();
-    fp.last_fetched_epoch = p->latest_epoch();
+    // The old high-watermark rule predates epochs in fetches (KIP-320 / KIP-595): without
+    // them the leader cannot tell a follower that its log diverged.
+    fp.last_fetched_epoch = state.settings.truncation == TruncationRule::kHighWatermark
+                                ? -1
+                                : p->latest_epoch();
     fp.partition_max_bytes = state.settings.replica_fetch_max_bytes;
     req->partitions[tp] = fp;
   }

@@ -114,6 +114,7 @@ void Cluster::BuildNodes() {
 }
 
 void Cluster::BootBroker(NodeId node, int32_t broker_id) {
+  ++broker_boots_[node];
   Host& host = *hosts_.at(node);
   ConfigMap cfg = sc_.broker_config;
   if (!sc_.racks.empty()) cfg["broker.rack"] = sc_.racks[broker_id - 1];
@@ -190,31 +191,73 @@ void Cluster::SlowDisk(NodeId node, double factor) {
   if (Disk* d = hosts_.at(node)->disk()) d->SetSlowdown(factor);
 }
 
+std::shared_ptr<const Response> Cluster::CallController(const std::shared_ptr<Request>& request) {
+  Host& host = *hosts_.at(admin_node_);
+  ClientMetadata md(host, broker_nodes_, "admin", 5 * kMinute, 100 * kMillisecond);
+  md.set_allow_auto_create(false);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    md.Refresh(DeadlineAfter(host.Now(), 5 * kSecond));
+    NodeId controller = md.NodeOf(md.controller());
+    if (controller != kNoNode) {
+      RpcClient client(host, controller, "admin");
+      auto resp = client.Call(request, DeadlineAfter(host.Now(), 30 * kSecond));
+      if (resp.ok() && (*resp)->api() == request->api() && !IsErrorResponse(**resp)) {
+        return *resp;
+      }
+    }
+    host.Sleep(200 * kMillisecond);
+  }
+  return nullptr;
+}
+
 void Cluster::AddPartitions(const std::string& topic, int32_t count) {
   kernel_->Spawn(admin_node_, "add-partitions", [this, topic, count] {
-    Host& host = *hosts_.at(admin_node_);
-    ClientMetadata md(host, broker_nodes_, "admin", 5 * kMinute, 100 * kMillisecond);
-    md.set_allow_auto_create(false);
     auto req = std::make_shared<CreatePartitionsRequest>();
     req->new_total_counts[topic] = count;
-    // Send to the controller until it answers (it may be moving).
-    for (int attempt = 0; attempt < 100; ++attempt) {
-      md.Refresh(DeadlineAfter(host.Now(), 5 * kSecond));
-      NodeId controller = md.NodeOf(md.controller());
-      if (controller != kNoNode) {
-        RpcClient client(host, controller, "admin");
-        auto resp = client.Call(req, DeadlineAfter(host.Now(), 30 * kSecond));
-        if (resp.ok() && (*resp)->api() == ApiKey::kCreatePartitions && !IsErrorResponse(**resp)) {
-          const auto& r = static_cast<const CreatePartitionsResponse&>(**resp);
-          auto it = r.topics.find(topic);
-          const Error e = it == r.topics.end() ? Error::kUnknownServerError : it->second.error;
-          kernel_->Trace(kNoNode, "add-partitions",
-                         absl::StrCat(topic, " to ", count, ": ", ErrorName(e)));
-          return;
-        }
+    auto resp = CallController(req);
+    if (resp == nullptr) return;
+    const auto& r = static_cast<const CreatePartitionsResponse&>(*resp);
+    auto it = r.topics.find(topic);
+    const Error e = it == r.topics.end() ? Error::kUnknownServerError : it->second.error;
+    kernel_->Trace(kNoNode, "add-partitions", absl::StrCat(topic, " to ", count, ": ", ErrorName(e)));
+  });
+}
+
+void Cluster::DeleteTopic(const std::string& topic) {
+  kernel_->Spawn(admin_node_, "delete-topic", [this, topic] {
+    // The brokers holding a replica now, and how many deletions of the topic each has seen.
+    std::map<NodeId, std::pair<int32_t, int32_t>> holders;  // node -> (boot, deletions)
+    for (NodeId node : broker_nodes_) {
+      const Broker* b = BrokerAt(node);
+      if (b == nullptr) continue;
+      for (const auto& [tp, p] : b->partitions()) {
+        if (tp.topic == topic) holders[node] = {broker_boots_[node], b->TopicDeletions(topic)};
       }
-      host.Sleep(200 * kMillisecond);
     }
+    auto req = std::make_shared<DeleteTopicsRequest>();
+    req->topics = {topic};
+    auto resp = CallController(req);
+    if (resp == nullptr) return;
+    const auto& r = static_cast<const DeleteTopicsResponse&>(*resp);
+    auto it = r.topics.find(topic);
+    const Error e = it == r.topics.end() ? Error::kUnknownServerError : it->second;
+    kernel_->Trace(kNoNode, "delete-topic", absl::StrCat(topic, ": ", ErrorName(e)));
+    if (e != Error::kNone) return;
+    // The deletion is dated when every live replica is gone: a record acknowledged before
+    // then may belong to the old topic (checkers then do not expect it to survive).
+    Host& host = *hosts_.at(admin_node_);
+    const TimeNs give_up = DeadlineAfter(host.Now(), kMinute);
+    for (;;) {
+      bool done = true;
+      for (const auto& [node, seen] : holders) {
+        const Broker* b = BrokerAt(node);
+        done &= b == nullptr || broker_boots_[node] != seen.first ||
+                b->TopicDeletions(topic) > seen.second;
+      }
+      if (done || host.Now() >= give_up) break;
+      host.Sleep(10 * kMillisecond);
+    }
+    topic_deletions_.push_back({host.Now(), topic});
   });
 }
 
@@ -301,8 +344,12 @@ void Cluster::FinalRead() {
   std::map<NodeId, std::unique_ptr<RpcClient>> clients;
   md.Refresh(DeadlineAfter(host.Now(), 5 * kSecond));
   for (const TopicSpec& t : sc_.topics) {
-    // Partitions added during the run (add-partitions) are read too.
-    const int32_t partitions = std::max(t.partitions, md.PartitionCount(t.name));
+    // Partitions added during the run (add-partitions) are read too. A deleted topic is read
+    // only if producers recreated it (with the partitions it has now).
+    const bool deleted = std::any_of(topic_deletions_.begin(), topic_deletions_.end(),
+                                     [&](const auto& d) { return d.second == t.name; });
+    const int32_t partitions =
+        deleted ? md.PartitionCount(t.name) : std::max(t.partitions, md.PartitionCount(t.name));
     for (int32_t p = 0; p < partitions; ++p) {
       TopicPartition tp{t.name, p};
       auto& log = history_.final_reads[tp];

@@ -44,6 +44,7 @@ class Cluster final : public FaultTarget {
   void Restart(NodeId node) override;
   void SlowDisk(NodeId node, double factor) override;
   void AddPartitions(const std::string& topic, int32_t count) override;
+  void DeleteTopic(const std::string& topic) override;
   Network& network() override { return *net_; }
 
   Kernel& kernel() { return *kernel_; }
@@ -56,6 +57,9 @@ class Cluster final : public FaultTarget {
   RunResult& result() { return result_; }
 
  private:
+  // Sends an admin request to the controller from the admin host until it answers (the
+  // controller may be moving) and returns the answer (nullptr if it never did).
+  std::shared_ptr<const Response> CallController(const std::shared_ptr<Request>& request);
   void BuildNodes();
   void BootBroker(NodeId node, int32_t broker_id);
   void CreateTopics();
@@ -77,6 +81,9 @@ class Cluster final : public FaultTarget {
   std::unique_ptr<FaultInjector> faults_;
   std::unique_ptr<Workload> workload_;
   History history_;
+  // Topics deleted by a delete-topic action, with the time the controller confirmed it.
+  std::vector<std::pair<TimeNs, std::string>> topic_deletions_;
+  std::map<NodeId, int32_t> broker_boots_;  // times each broker node has booted
   RunResult result_;
   std::vector<TimeNs> describe_at_;
   bool topics_ready_ = false;

@@ -73,6 +73,9 @@ void FaultInjector::Apply(const FaultSpec& f) {
   if (f.kind == "add-partitions") {
     target_.AddPartitions(f.topic, f.count);
     Log(absl::StrCat("add partitions: ", f.topic, " to ", f.count));
+  } else if (f.kind == "delete-topic") {
+    target_.DeleteTopic(f.topic);
+    Log(absl::StrCat("delete topic: ", f.topic));
   } else if (f.kind == "crash") {
     for (NodeId n : Nodes(f.nodes)) {
       if (!kernel_.IsUp(n)) continue;

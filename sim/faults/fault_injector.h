@@ -29,6 +29,8 @@ class FaultTarget {
   virtual void SlowDisk(NodeId node, double factor) = 0;  // 1 = normal
   // Admin: grows `topic` to `count` partitions through the controller (from a fiber).
   virtual void AddPartitions(const std::string& topic, int32_t count) = 0;
+  // Admin: deletes `topic` through the controller (from a fiber).
+  virtual void DeleteTopic(const std::string& topic) = 0;
   virtual Network& network() = 0;
 };
 

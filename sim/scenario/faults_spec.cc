@@ -9,7 +9,7 @@ namespace {
 
 const Keys kFaultKinds = {"crash",        "restart", "partition",  "one-way", "isolate",
                           "heal",         "jitter",  "slow-disk",  "nic-throttle",
-                          "add-partitions"};
+                          "add-partitions", "delete-topic"};
 const Keys kNemesisKinds = {"crash", "power", "partition", "isolate", "one-way", "jitter",
                             "slow-disk", "nic-throttle", "consumer-crash"};
 
@@ -156,6 +156,24 @@ absl::Status ParseFaults(const Reader& r, const YAML::Node& n, Scenario* sc) {
                                     " partitions (Kafka cannot remove partitions)"));
       }
       f.count = static_cast<int32_t>(count);
+    } else if (f.kind == "delete-topic") {
+      // An admin action (kafka-topics --delete): DeleteTopics to the controller. Producers
+      // still writing to it recreate it through auto.create.topics.enable (num.partitions,
+      // default.replication.factor), as Kafka's do.
+      KSIM_ASSIGN_OR_RETURN(f.topic, r.Scalar(body, bpath));
+      std::vector<std::string> names;
+      bool known = false;
+      for (const TopicSpec& t : sc->topics) {
+        names.push_back(t.name);
+        known |= t.name == f.topic;
+      }
+      if (!known) {
+        auto s = ClosestMatch(f.topic, names);
+        return r.Error(body, bpath,
+                       absl::StrCat("unknown topic '", f.topic, "'",
+                                    s ? absl::StrCat("; did you mean '", *s, "'?") : ""));
+      }
+      if (f.until_ns) return r.Error(y["to"], path + ".to", "delete-topic takes at:, not from:/to:");
     } else if (f.kind == "heal") {
       KSIM_ASSIGN_OR_RETURN(std::string what, r.Scalar(body, bpath));
       if (what != "all") return r.Error(body, bpath, "heal takes 'all'");

@@ -1,9 +1,8 @@
 #include "engine/client/consumer/assignor.h"
 
 #include <algorithm>
-#include <set>
 
-#include "engine/runtime/check.h"
+#include "engine/client/consumer/sticky_assignor.h"
 
 namespace ksim {
 namespace {
@@ -90,90 +89,7 @@ class RoundRobinAssignor final : public Assignor {
   }
 };
 
-// The sticky assignment: keep every valid owned partition (a partition claimed by several
-// members goes to the one with the highest generation), then move partitions from members
-// above their fair share to members below it, and give unowned partitions to the least loaded
-// subscribed member. The result is balanced (counts differ by at most one among members with
-// the same subscriptions) and moves as little as possible.
-std::map<MemberId, Assignment> StickyAssign(const std::map<std::string, int32_t>& topics,
-                                            const std::map<MemberId, Subscription>& subs) {
-  auto out = Empty(subs);
-  const std::vector<MemberId> members = SortedMembers(subs);
-  std::map<TopicPartition, std::pair<int32_t, MemberId>> claimed;  // -> (generation, member)
-  for (const MemberId& m : members) {
-    const Subscription& s = subs.at(m);
-    for (const TopicPartition& tp : s.owned_partitions) {
-      auto t = topics.find(tp.topic);
-      if (t == topics.end() || tp.partition >= t->second || !Subscribed(s, tp.topic)) continue;
-      auto it = claimed.find(tp);
-      if (it == claimed.end() || s.generation > it->second.first) claimed[tp] = {s.generation, m};
-    }
-  }
-  std::map<MemberId, std::set<TopicPartition>> owned;
-  for (const MemberId& m : members) owned[m];
-  for (const auto& [tp, gm] : claimed) owned[gm.second].insert(tp);
-  std::vector<TopicPartition> all;
-  for (const auto& [topic, n] : topics) {
-    for (int32_t p = 0; p < n; ++p) all.push_back({topic, p});
-  }
-  // Fair share among the members able to take each partition: total / members, +1 for some.
-  auto eligible = [&](const TopicPartition& tp) {
-    std::vector<MemberId> e;
-    for (const MemberId& m : members) {
-      if (Subscribed(subs.at(m), tp.topic)) e.push_back(m);
-    }
-    return e;
-  };
-  size_t assignable = 0;
-  for (const TopicPartition& tp : all) assignable += eligible(tp).empty() ? 0 : 1;
-  const size_t n = members.size();
-  const size_t floor_share = n == 0 ? 0 : assignable / n;
-  size_t ceil_slots = n == 0 ? 0 : assignable % n;
-  // Members keeping more than their share give back the excess (highest partitions first).
-  std::vector<TopicPartition> pool;
-  std::map<MemberId, size_t> quota;
-  for (const MemberId& m : members) {
-    quota[m] = floor_share;
-  }
-  // Members already owning more than the floor get the +1 slots first (stickiness).
-  for (const MemberId& m : members) {
-    if (ceil_slots > 0 && owned[m].size() > floor_share) {
-      ++quota[m];
-      --ceil_slots;
-    }
-  }
-  for (const MemberId& m : members) {
-    if (ceil_slots > 0 && quota[m] == floor_share) {
-      ++quota[m];
-      --ceil_slots;
-    }
-  }
-  for (const MemberId& m : members) {
-    while (owned[m].size() > quota[m]) {
-      auto last = std::prev(owned[m].end());
-      pool.push_back(*last);
-      owned[m].erase(last);
-    }
-  }
-  std::set<TopicPartition> taken;
-  for (const auto& [m, ps] : owned) taken.insert(ps.begin(), ps.end());
-  for (const TopicPartition& tp : all) {
-    if (taken.count(tp) == 0 && std::find(pool.begin(), pool.end(), tp) == pool.end()) {
-      pool.push_back(tp);
-    }
-  }
-  std::sort(pool.begin(), pool.end());
-  for (const TopicPartition& tp : pool) {
-    MemberId best;
-    for (const MemberId& m : eligible(tp)) {
-      if (best.empty() || owned[m].size() < owned[best].size()) best = m;
-    }
-    if (!best.empty()) owned[best].insert(tp);
-  }
-  for (const auto& [m, ps] : owned) out[m].partitions.assign(ps.begin(), ps.end());
-  return out;
-}
-
+// Kafka's StickyAssignor and CooperativeStickyAssignor; the algorithm is in sticky_assignor.cc.
 class StickyAssignor final : public Assignor {
  public:
   std::string name() const override { return "sticky"; }
@@ -183,28 +99,15 @@ class StickyAssignor final : public Assignor {
   }
 };
 
-// KIP-429: the same target as sticky, but a partition changing owner is left out of this
-// round; its old owner revokes it and the follow-up rebalance hands it over.
+// KIP-429: the sticky target, minus partitions changing owner; their old owners revoke them
+// first and the follow-up rebalance hands them over.
 class CooperativeStickyAssignor final : public Assignor {
  public:
   std::string name() const override { return "cooperative-sticky"; }
   bool cooperative() const override { return true; }
   std::map<MemberId, Assignment> Assign(const std::map<std::string, int32_t>& topics,
                                         const std::map<MemberId, Subscription>& subs) const override {
-    auto target = StickyAssign(topics, subs);
-    std::map<TopicPartition, MemberId> previous;
-    for (const auto& [m, s] : subs) {
-      for (const TopicPartition& tp : s.owned_partitions) previous[tp] = m;
-    }
-    for (auto& [m, a] : target) {
-      std::vector<TopicPartition> keep;
-      for (const TopicPartition& tp : a.partitions) {
-        auto it = previous.find(tp);
-        if (it == previous.end() || it->second == m) keep.push_back(tp);
-      }
-      a.partitions = std::move(keep);
-    }
-    return target;
+    return CooperativeStickyAssign(topics, subs);
   }
 };
 

@@ -176,6 +176,7 @@ void KafkaConsumer::MaybeRejoinOnMetadataChange() {
 
 absl::Status KafkaConsumer::JoinAndSync(TimeNs deadline) {
   std::vector<TopicPartition> owned = assignment();
+  const std::vector<TopicPartition> previous = owned;
   std::vector<std::string> strategies = config_.GetList("partition.assignment.strategy");
   const bool cooperative = !strategies.empty() && IsCooperative(strategies.front());
   if (!cooperative && !owned.empty()) {
@@ -194,7 +195,14 @@ absl::Status KafkaConsumer::JoinAndSync(TimeNs deadline) {
   sub.topics = SubscribedTopics();
   sub.owned_partitions = owned;
   sub.generation = generation_;
-  for (const std::string& s : strategies) join->protocols.push_back({AssignorName(s), sub});
+  for (const std::string& s : strategies) {
+    GroupSubscription protocol_sub = sub;
+    // The eager StickyAssignor carries the member's previous assignment and generation in its
+    // user data (StickyAssignorUserData), so it stays sticky although eager members give
+    // everything back before rejoining.
+    if (AssignorName(s) == "sticky") protocol_sub.owned_partitions = previous;
+    join->protocols.push_back({AssignorName(s), std::move(protocol_sub)});
+  }
   auto resp = CallCoordinator(join, DeadlineAfter(rt_.Now(), 2 * join->rebalance_timeout_ms * kMillisecond));
   if (!resp.ok()) return resp.status();
   if (IsErrorResponse(**resp)) return absl::UnavailableError("coordinator error");
@@ -469,19 +477,46 @@ absl::StatusOr<std::vector<ConsumerRecord>> KafkaConsumer::Poll(DurationNs timeo
 }
 
 absl::Status KafkaConsumer::CommitSync(std::optional<std::map<TopicPartition, int64_t>> offsets) {
-  std::map<TopicPartition, int64_t> o;
+  return CommitInTurn(MakeCommit(std::move(offsets)));
+}
+
+KafkaConsumer::PendingCommit KafkaConsumer::MakeCommit(
+    std::optional<std::map<TopicPartition, int64_t>> offsets) {
+  PendingCommit c;
   if (offsets) {
-    o = *offsets;
+    c.offsets = *offsets;
   } else {
     for (const auto& [tp, st] : assigned_) {
-      if (st.position) o[tp] = *st.position;
+      if (st.position) c.offsets[tp] = *st.position;
     }
   }
+  c.generation = manual_ ? -1 : generation_;
+  c.member_id = manual_ ? "" : member_id_;
+  c.ticket = next_commit_ticket_++;
+  return c;
+}
+
+absl::Status KafkaConsumer::CommitInTurn(const PendingCommit& commit) {
+  auto alive = alive_;
+  while (serving_commit_ticket_ != commit.ticket) {
+    commit_turn_.Wait(kForever);
+    if (!*alive) return absl::CancelledError("consumer closed");
+  }
+  absl::Status s = DoCommit(commit);
+  if (*alive) {
+    ++serving_commit_ticket_;
+    commit_turn_.NotifyAll();
+  }
+  return s;
+}
+
+absl::Status KafkaConsumer::DoCommit(const PendingCommit& commit) {
+  const std::map<TopicPartition, int64_t>& o = commit.offsets;
   if (o.empty()) return absl::OkStatus();
   auto req = std::make_shared<OffsetCommitRequest>();
   req->group_id = group_id_;
-  req->generation_id = manual_ ? -1 : generation_;
-  req->member_id = manual_ ? "" : member_id_;
+  req->generation_id = commit.generation;
+  req->member_id = commit.member_id;
   req->offsets = o;
   auto resp = CallCoordinator(req, DeadlineAfter(rt_.Now(), config_.GetInt("default.api.timeout.ms") * kMillisecond));
   Error err = Error::kRequestTimedOut;
@@ -525,14 +560,10 @@ absl::Status KafkaConsumer::CommitSync(std::optional<std::map<TopicPartition, in
 }
 
 void KafkaConsumer::CommitAsync(std::function<void(const absl::Status&)> callback) {
-  std::map<TopicPartition, int64_t> o;
-  for (const auto& [tp, st] : assigned_) {
-    if (st.position) o[tp] = *st.position;
-  }
   auto alive = alive_;
-  rt_.Spawn("commit-async", [this, alive, o, callback] {
+  rt_.Spawn("commit-async", [this, alive, commit = MakeCommit(std::nullopt), callback] {
     if (!*alive) return;
-    absl::Status s = CommitSync(o);
+    absl::Status s = CommitInTurn(commit);
     if (*alive && callback) callback(s);
   });
 }

@@ -91,9 +91,30 @@ class KafkaConsumer {
   void Close();
 
  private:
+  // A commit as made: its offsets, and the generation and member id it was made in (the
+  // request carries them even if it goes out after a rebalance, as Java's does).
+  struct PendingCommit {
+    std::map<TopicPartition, int64_t> offsets;
+    int32_t generation = -1;
+    std::string member_id;
+    int64_t ticket = 0;
+  };
+  PendingCommit MakeCommit(std::optional<std::map<TopicPartition, int64_t>> offsets);
+  // Sends `commit` when its ticket is the next to go out.
+  absl::Status CommitInTurn(const PendingCommit& commit);
+  absl::Status DoCommit(const PendingCommit& commit);
   struct PartitionState {
     std::optional<int64_t> position;        // next offset poll() returns (what commits use)
     std::optional<int64_t> fetch_position;  // next offset to fetch (ahead of it when buffered)
+  };
+  // The fetched, not yet returned records of one partition (the Java Fetcher's
+  // CompletedFetch): kept as batches, turned into ConsumerRecords only as poll() returns them.
+  struct CompletedFetch {
+    TopicPartition tp;
+    std::vector<BatchPtr> batches;
+    size_t batch = 0;             // the batch holding next_offset
+    int64_t next_offset = 0;      // the next record to return
+    int64_t end_offset = 0;       // records at or above it are not returned (the HW)
   };
   bool EnsureCoordinator(TimeNs deadline);
   absl::Status EnsureActiveGroup(TimeNs deadline);
@@ -134,6 +155,12 @@ class KafkaConsumer {
   bool closed_ = false;
   TimeNs last_poll_ = 0;
   TimeNs last_auto_commit_ = 0;
+  // Commits reach the coordinator in the order they were made, as over the Java client's one
+  // connection: an async commit still looking for the coordinator is not overtaken by a later
+  // commit (which would let offsets go backwards). Each commit takes a ticket when made.
+  int64_t next_commit_ticket_ = 0;
+  int64_t serving_commit_ticket_ = 0;
+  WaitList commit_turn_;
   std::shared_ptr<bool> alive_;
   Mutex coordinator_mu_;
   // At most one fetch in flight per broker, as the Java Fetcher does; poll() never waits on a

@@ -1,6 +1,7 @@
 #include "engine/client/producer/kafka_producer.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "engine/client/producer/murmur2.h"
@@ -222,6 +223,7 @@ void KafkaProducer::SendReady(TimeNs now, TimeNs* next_wakeup) {
     // time; with idempotence the broker's sequence checks keep it.
     if (max_in_flight_ == 1 && in_flight_per_partition_[tp] > 0) continue;
     if (bytes[node] > 0 && bytes[node] >= max_request_size_) continue;
+    if (idempotent_ && !PrepareSequences(tp)) continue;
     auto batch = accumulator_.Drain(tp, now);
     if (idempotent_ && batch->base_sequence < 0) {
       batch->producer_id = producer_id_;
@@ -233,6 +235,30 @@ void KafkaProducer::SendReady(TimeNs now, TimeNs* next_wakeup) {
     by_node[node].push_back(std::move(batch));
   }
   for (auto& [node, batches] : by_node) SendRequest(node, std::move(batches));
+}
+
+bool KafkaProducer::PrepareSequences(const TopicPartition& tp) {
+  auto [pe, fresh] = partition_epoch_.try_emplace(tp, producer_epoch_);
+  const bool bump = epoch_bump_partitions_.count(tp) > 0;
+  if (!bump && (fresh || pe->second == producer_epoch_)) return true;
+  // Sequences change only when nothing of the partition is in flight (their answers decide
+  // what the broker has).
+  if (in_flight_per_partition_[tp] > 0) return false;
+  if (bump) {
+    // Kafka's idempotent producer bumps its epoch locally (a new producer id only at the
+    // epoch's maximum, not modelled) and numbers the partition's batches from 0 again.
+    KSIM_CHECK(producer_epoch_ < std::numeric_limits<int16_t>::max());
+    ++producer_epoch_;
+    epoch_bump_partitions_.erase(tp);
+    rt_.Trace("producer-epoch-bump",
+              absl::StrCat(client_id_, " ", tp.ToString(), " epoch=", producer_epoch_));
+  }
+  // A partition still on an older epoch (another partition bumped it) restarts at 0 too.
+  pe->second = producer_epoch_;
+  next_sequence_[tp] = 0;
+  last_acked_sequence_.erase(tp);
+  accumulator_.ResetSequences(tp);
+  return true;
 }
 
 BatchPtr KafkaProducer::ToRecordBatch(const ProducerBatch& b) const {
@@ -307,6 +333,10 @@ void KafkaProducer::HandleResult(std::unique_ptr<ProducerBatch> batch, Error err
   --in_flight_per_partition_[batch->tp];
   const TimeNs now = rt_.Now();
   if (error == Error::kNone || error == Error::kDuplicateSequenceNumber) {
+    if (idempotent_ && batch->producer_epoch == producer_epoch_ && batch->base_sequence >= 0) {
+      int32_t& last = last_acked_sequence_.try_emplace(batch->tp, -1).first->second;
+      last = std::max(last, batch->base_sequence + static_cast<int32_t>(batch->records.size()) - 1);
+    }
     Complete(*batch, SendResult(RecordMetadata{batch->tp, base_offset, -1}), base_offset);
     accumulator_.Deallocate(*batch);
     completions_.NotifyAll();
@@ -315,7 +345,17 @@ void KafkaProducer::HandleResult(std::unique_ptr<ProducerBatch> batch, Error err
   bool retriable = IsRetriable(error) || error == Error::kNetworkException;
   // With idempotence, an out-of-order sequence while an earlier batch of the partition is
   // being retried is expected: retry it after that batch.
-  if (idempotent_ && error == Error::kOutOfOrderSequenceNumber) retriable = true;
+  if (idempotent_ && error == Error::kOutOfOrderSequenceNumber) {
+    retriable = true;
+    // The batch right after the last acknowledged one was refused: the broker's log has a gap
+    // it will never fill (its leader lost data). KIP-360: bump the epoch and restart this
+    // partition's sequences at 0, then retry (Kafka's TransactionManager.canRetry).
+    auto last = last_acked_sequence_.find(batch->tp);
+    const int32_t last_acked = last == last_acked_sequence_.end() ? -1 : last->second;
+    if (batch->producer_epoch == producer_epoch_ && batch->base_sequence == last_acked + 1) {
+      epoch_bump_partitions_.insert(batch->tp);
+    }
+  }
   if (InvalidatesMetadata(error) || error == Error::kNetworkException ||
       error == Error::kRequestTimedOut) {
     metadata_.RequestUpdate();

@@ -8,6 +8,7 @@
 #define KSIM_ENGINE_CLIENT_PRODUCER_KAFKA_PRODUCER_H_
 
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -82,6 +83,9 @@ class KafkaProducer {
   void Complete(ProducerBatch& batch, const SendResult& first_result, int64_t base_offset);
   void FailBatch(ProducerBatch& batch, const absl::Status& status);
   bool EnsureProducerId();
+  // Idempotence: brings the partition's sequences up to the producer's epoch (bumping it
+  // if the partition asked for it); false while its in-flight batches must come back first.
+  bool PrepareSequences(const TopicPartition& tp);
   BatchPtr ToRecordBatch(const ProducerBatch& b) const;
 
   Runtime& rt_;
@@ -108,6 +112,13 @@ class KafkaProducer {
   Codec codec_;
   std::map<NodeId, NodeState> nodes_;
   std::map<TopicPartition, int32_t> next_sequence_;
+  // Idempotence bookkeeping per partition (Kafka's TxnPartitionEntry): the epoch the
+  // partition's sequences belong to and the last sequence the broker acknowledged.
+  std::map<TopicPartition, int16_t> partition_epoch_;
+  std::map<TopicPartition, int32_t> last_acked_sequence_;
+  // KIP-360: partitions whose sequences restart at 0 under a bumped epoch once their
+  // in-flight batches are back (a gap the broker cannot fill, e.g. a leader that lost data).
+  std::set<TopicPartition> epoch_bump_partitions_;
   std::map<TopicPartition, int32_t> in_flight_per_partition_;
   int64_t producer_id_ = -1;
   int16_t producer_epoch_ = -1;

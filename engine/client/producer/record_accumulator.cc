@@ -109,6 +109,12 @@ void RecordAccumulator::Reenqueue(std::unique_ptr<ProducerBatch> batch, TimeNs n
   q.insert(pos, std::move(batch));
 }
 
+void RecordAccumulator::ResetSequences(const TopicPartition& tp) {
+  auto it = queues_.find(tp);
+  if (it == queues_.end()) return;
+  for (auto& b : it->second) b->base_sequence = -1;
+}
+
 void RecordAccumulator::Deallocate(const ProducerBatch& batch) {
   KSIM_CHECK(batch.allocated_bytes > 0 && batch.allocated_bytes <= used_bytes_);
   used_bytes_ -= batch.allocated_bytes;

@@ -73,6 +73,9 @@ class RecordAccumulator {
   void Reenqueue(std::unique_ptr<ProducerBatch> batch, TimeNs now);
   // Releases the buffer space of a completed batch.
   void Deallocate(const ProducerBatch& batch);
+  // Forgets the sequence numbers of the queued batches of `tp` (an epoch bump restarts the
+  // partition's sequences at 0; they are numbered again when drained).
+  void ResetSequences(const TopicPartition& tp);
   // Removes batches that waited longer than delivery.timeout.ms.
   std::vector<std::unique_ptr<ProducerBatch>> Expire(TimeNs now);
   // Removes everything (close(0)).

@@ -220,6 +220,25 @@ TEST(AccumulatorTest, RetriesGoBackInSequenceOrder) {
   EXPECT_EQ(first->base_sequence, 0);
 }
 
+TEST(AccumulatorTest, EpochBumpForgetsTheQueuedSequencesOfOnePartition) {
+  RecordAccumulator acc({100, 0, 1 << 20, 100 * kMillisecond, 120 * kSecond});
+  TopicPartition t0{"t", 0};
+  TopicPartition t1{"t", 1};
+  PendingRecord r;
+  r.size_bytes = 60;
+  (void)acc.Append(t0, r, 0, kForever);
+  (void)acc.Append(t1, r, 0, kForever);
+  auto b0 = acc.Drain(t0, 0);
+  auto b1 = acc.Drain(t1, 0);
+  b0->base_sequence = 7;
+  b1->base_sequence = 9;
+  acc.Reenqueue(std::move(b0), 0);
+  acc.Reenqueue(std::move(b1), 0);
+  acc.ResetSequences(t0);
+  EXPECT_EQ(acc.Drain(t0, kSecond)->base_sequence, -1);  // numbered again when sent
+  EXPECT_EQ(acc.Drain(t1, kSecond)->base_sequence, 9);
+}
+
 TEST(AccumulatorTest, DeliveryTimeoutExpiresBatches) {
   RecordAccumulator acc({1000, 0, 1 << 20, 100 * kMillisecond, kSecond});
   PendingRecord r;
