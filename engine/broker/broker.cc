@@ -33,6 +33,7 @@ void Broker::Start() {
   rt_.Spawn("isr-maintenance", [this] { IsrLoop(); });
   rt_.Spawn("log-retention", [this] { RetentionLoop(); });
   rt_.Spawn("hw-checkpoint", [this] { CheckpointLoop(); });
+  rt_.Spawn("log-flusher", [this] { FlushLoop(); });
   LogCleanerThreads::Start(std::make_shared<LogCleanerThreads>(
       rt_, settings_, [this]() -> const auto& { return partitions_; }));
 }
@@ -227,10 +228,15 @@ std::shared_ptr<Response> Broker::HandleFetch(const FetchRequest& r) {
       resp->partitions[tp] = std::move(pr);
     }
     if (error || total >= r.min_bytes || rt_.Now() >= deadline) return resp;
-    // A delayed fetch: wait for data on any partition, then read again.
-    if (any_data_.Wait(deadline) == WakeReason::kTimedOut) {
-      // Fall through to one last read at the deadline.
+    // A delayed fetch: wait for new data, a HW move or a role change on one of the fetched
+    // partitions (Kafka's purgatory keys delayed fetches by partition), then read again; at
+    // the deadline, one last read.
+    Scheduler& sched = Scheduler::Current();
+    const WaitTicket ticket = sched.Arm();
+    for (const auto& [tp, fp] : r.partitions) {
+      if (Partition* p = FindPartition(tp)) p->WatchData(ticket);
     }
+    (void)sched.Park(deadline);
   }
 }
 
@@ -395,8 +401,12 @@ std::shared_ptr<Response> Broker::HandleStopReplica(const StopReplicaRequest& r)
     if (it == partitions_.end()) continue;
     it->second->Stop();
     if (r.delete_partitions) {
-      for (const std::string& f : rt_.fs().List(LogDir(tp) + "/")) (void)rt_.fs().Delete(f);
+      // Requests may still be inside the partition (a produce waiting on the disk): it is
+      // kept, stopped, until the broker goes away; its log files go now.
+      std::unique_ptr<Partition> gone = std::move(it->second);
       partitions_.erase(it);
+      gone->log().DeleteAllFiles();
+      deleted_partitions_.push_back(std::move(gone));
     }
   }
   return resp;
@@ -467,7 +477,32 @@ void Broker::IsrLoop() {
 void Broker::CheckpointLoop() {
   for (;;) {
     rt_.Sleep(settings_.hw_checkpoint_interval_ns);
-    for (auto& [tp, p] : partitions_) (void)p->log().CheckpointHighWatermark();
+    // Writes block, and partitions may come and go meanwhile: walk a copy of the keys.
+    std::vector<TopicPartition> tps;
+    for (const auto& [tp, p] : partitions_) tps.push_back(tp);
+    for (const TopicPartition& tp : tps) {
+      if (Partition* p = FindPartition(tp)) (void)p->log().CheckpointHighWatermark();
+    }
+  }
+}
+
+void Broker::FlushLoop() {
+  TimeNs next_checkpoint = DeadlineAfter(rt_.Now(), settings_.recovery_point_checkpoint_interval_ns);
+  for (;;) {
+    rt_.Sleep(kSecond);
+    std::vector<TopicPartition> tps;
+    for (const auto& [tp, p] : partitions_) tps.push_back(tp);
+    for (const TopicPartition& tp : tps) {
+      Partition* p = FindPartition(tp);
+      if (p != nullptr && p->log().recovery_point() < p->log().active_segment_base()) {
+        (void)p->log().FlushClosedSegments();
+      }
+    }
+    if (rt_.Now() < next_checkpoint) continue;
+    next_checkpoint = DeadlineAfter(rt_.Now(), settings_.recovery_point_checkpoint_interval_ns);
+    for (const TopicPartition& tp : tps) {
+      if (Partition* p = FindPartition(tp)) (void)p->log().CheckpointRecoveryPoint();
+    }
   }
 }
 

@@ -94,6 +94,9 @@ class Broker {
   void Register();
   void IsrLoop();
   void CheckpointLoop();
+  // Kafka's flush of rolled segments (scheduled after every roll) and the periodic recovery
+  // point checkpoint (log.flush.offset.checkpoint.interval.ms).
+  void FlushLoop();
   void MaybeAutoCreate(const std::vector<std::string>& topics);
 
   Runtime& rt_;
@@ -107,6 +110,7 @@ class Broker {
   MetadataCache metadata_;
   std::unique_ptr<MetaStoreClient> metastore_;
   std::map<TopicPartition, std::unique_ptr<Partition>> partitions_;
+  std::vector<std::unique_ptr<Partition>> deleted_partitions_;  // kept: fibers may be inside
   std::map<std::string, int32_t> topic_deletions_;
   std::map<std::string, std::map<std::string, std::string>> topic_configs_;
   std::map<BrokerId, std::unique_ptr<ReplicaFetcher>> fetchers_;

@@ -18,6 +18,8 @@ BrokerSettings BrokerSettings::FromConfig(BrokerId id, const Config& c) {
   s.replica_fetch_backoff_ns = c.GetInt("replica.fetch.backoff.ms") * kMillisecond;
   s.hw_checkpoint_interval_ns =
       c.GetLong("replica.high.watermark.checkpoint.interval.ms") * kMillisecond;
+  s.recovery_point_checkpoint_interval_ns =
+      std::max<int64_t>(1, c.GetInt("log.flush.offset.checkpoint.interval.ms")) * kMillisecond;
   s.retention_check_interval_ns = c.GetLong("log.retention.check.interval.ms") * kMillisecond;
   s.session_timeout_ns = c.GetInt("zookeeper.session.timeout.ms") * kMillisecond;
   s.num_partitions = c.GetInt("num.partitions");

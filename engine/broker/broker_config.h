@@ -43,6 +43,7 @@ struct BrokerSettings {
   int32_t replica_fetch_response_max_bytes = 10485760;
   DurationNs replica_fetch_backoff_ns = kSecond;
   DurationNs hw_checkpoint_interval_ns = 5 * kSecond;
+  DurationNs recovery_point_checkpoint_interval_ns = 60 * kSecond;
   DurationNs retention_check_interval_ns = 300 * kSecond;  // log.retention.check.interval.ms
   DurationNs session_timeout_ns = 18 * kSecond;  // zookeeper.session.timeout.ms
   int32_t num_partitions = 1;

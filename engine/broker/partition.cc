@@ -105,6 +105,7 @@ bool Partition::BecomeFollower(const PartitionState& state, const TopicSettings&
 
 void Partition::Notify() {
   data_waiters_.NotifyAll();
+  fetch_waiters_.NotifyAll();
   if (broker_waiters_ != nullptr) broker_waiters_->NotifyAll();
 }
 

@@ -82,6 +82,9 @@ class Partition {
   // A broker-wide list also notified on every append, HW move or role change, so one delayed
   // fetch can wait on many partitions.
   void set_broker_waiters(WaitList* w) { broker_waiters_ = w; }
+  // A delayed fetch's armed ticket, woken by the next append, HW move or role change of this
+  // partition (Kafka's purgatory watch key). One ticket may watch many partitions.
+  void WatchData(WaitTicket ticket) { fetch_waiters_.Add(ticket); }
 
  private:
   struct FollowerState {
@@ -112,6 +115,7 @@ class Partition {
   std::map<BrokerId, FollowerState> followers_;
   ProducerStateTable producers_;
   WaitList data_waiters_;
+  WaitList fetch_waiters_;
   WaitList* broker_waiters_ = nullptr;
   bool stopped_ = false;
 };

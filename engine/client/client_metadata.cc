@@ -82,22 +82,29 @@ int32_t ClientMetadata::PartitionCount(const std::string& topic) const {
   return it == partitions_.end() ? 0 : static_cast<int32_t>(it->second.size());
 }
 
-BrokerId ClientMetadata::Leader(const TopicPartition& tp) const {
+const PartitionMetadata* ClientMetadata::Find(const TopicPartition& tp) const {
   auto it = partitions_.find(tp.topic);
-  if (it == partitions_.end()) return kNoBroker;
-  for (const PartitionMetadata& p : it->second) {
-    if (p.partition == tp.partition) return p.leader;
+  if (it == partitions_.end()) return nullptr;
+  const std::vector<PartitionMetadata>& parts = it->second;
+  // Brokers list partitions in order, so the partition is usually at its own index.
+  if (tp.partition >= 0 && static_cast<size_t>(tp.partition) < parts.size() &&
+      parts[static_cast<size_t>(tp.partition)].partition == tp.partition) {
+    return &parts[static_cast<size_t>(tp.partition)];
   }
-  return kNoBroker;
+  for (const PartitionMetadata& p : parts) {
+    if (p.partition == tp.partition) return &p;
+  }
+  return nullptr;
+}
+
+BrokerId ClientMetadata::Leader(const TopicPartition& tp) const {
+  const PartitionMetadata* p = Find(tp);
+  return p == nullptr ? kNoBroker : p->leader;
 }
 
 int32_t ClientMetadata::LeaderEpoch(const TopicPartition& tp) const {
-  auto it = partitions_.find(tp.topic);
-  if (it == partitions_.end()) return kNoLeaderEpoch;
-  for (const PartitionMetadata& p : it->second) {
-    if (p.partition == tp.partition) return p.leader_epoch;
-  }
-  return kNoLeaderEpoch;
+  const PartitionMetadata* p = Find(tp);
+  return p == nullptr ? kNoLeaderEpoch : p->leader_epoch;
 }
 
 NodeId ClientMetadata::NodeOf(BrokerId broker) const {

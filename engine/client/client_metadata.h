@@ -51,6 +51,8 @@ class ClientMetadata {
   uint64_t version() const { return version_; }
 
  private:
+  const PartitionMetadata* Find(const TopicPartition& tp) const;
+
   Runtime& rt_;
   std::vector<NodeId> bootstrap_;
   std::string client_id_;

@@ -284,7 +284,10 @@ const ConfigDef& BrokerConfigDef() {
         .Define(Int("offsets.topic.replication.factor", 3, 1, 32767, "__consumer_offsets RF"))
         .Define(Int("offsets.topic.segment.bytes", 104857600, 14, kIntMax,
                     "__consumer_offsets segment size (a compacted topic)"))
-        .Define(Int("offsets.retention.minutes", 10080, 1, kIntMax, "committed offset TTL"))
+        .Define(Int("offsets.retention.minutes", 10080, 1, kIntMax,
+                    "committed offset TTL (after the group empties; KIP-211)"))
+        .Define(Long("offsets.retention.check.interval.ms", "600000", 1,
+                     "how often the group coordinator expires offsets and empty groups"))
         .Define(Int("group.initial.rebalance.delay.ms", 3000, 0, kIntMax,
                     "delay of the first rebalance of an empty group"))
         .Define(Int("group.min.session.timeout.ms", 6000, 0, kIntMax, "lowest session timeout"))
@@ -303,6 +306,8 @@ const ConfigDef& BrokerConfigDef() {
         .Define(Int("log.roll.hours", 168, 1, kIntMax, "roll a segment after this long"))
         .Define(Long("log.flush.interval.messages", kLongMaxStr, 1, "fsync every N messages"))
         .Define(Long("log.flush.interval.ms", "", 0, "fsync period"))
+        .Define(Int("log.flush.offset.checkpoint.interval.ms", 60000, 0, kIntMax,
+                    "how often each log's recovery point is written"))
         .Define(Int("log.index.interval.bytes", 4096, 0, kIntMax, "offset index density"))
         .Define(Enum("log.cleanup.policy", "delete", {"delete", "compact", "compact,delete"},
                      "retention policy"))

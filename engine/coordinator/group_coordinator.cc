@@ -6,55 +6,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/coordinator/coordinator_for.h"
+#include "engine/coordinator/offsets_records.h"
 #include "engine/log/record_batch.h"
 #include "engine/runtime/check.h"
 
 namespace ksim {
 namespace {
-
-// The value of a commit record in __consumer_offsets: one batch per OffsetCommit request.
-struct OffsetCommitValue : Payload {
-  std::string group;
-  int32_t generation = 0;  // lets a new coordinator continue the generation sequence
-  std::map<TopicPartition, int64_t> offsets;
-};
-
-// The key of a commit record: (group, topic, partition), as Kafka's OffsetCommitKey. Its hash
-// is what the log cleaner compacts __consumer_offsets by (FNV-1a: stable across runs).
-int64_t OffsetKeyHash(const std::string& group, const TopicPartition& tp) {
-  uint64_t h = 14695981039346656037ull;
-  auto mix = [&h](const std::string& s) {
-    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-    h = (h ^ 0xff) * 1099511628211ull;  // separator
-  };
-  mix(group);
-  mix(tp.topic);
-  mix(std::to_string(tp.partition));
-  return static_cast<int64_t>(h);
-}
-
-// The value of a group metadata record (Kafka's GroupMetadataValue).
-struct GroupMetadataValue : Payload {
-  std::string group;
-  int32_t generation = 0;
-  std::string protocol_type;
-  std::string protocol;
-  std::string leader;
-  struct MemberValue {
-    std::string id, instance_id, client_id;
-    DurationNs session_timeout_ns = 0;
-    DurationNs rebalance_timeout_ns = 0;
-    std::vector<std::pair<std::string, GroupSubscription>> protocols;
-    GroupAssignment assignment;
-  };
-  std::vector<MemberValue> members;
-};
-
-int64_t GroupKeyHash(const std::string& group) {
-  uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : std::string("group-metadata\xff") + group) h = (h ^ c) * 1099511628211ull;
-  return static_cast<int64_t>(h);
-}
 
 template <typename T>
 std::shared_ptr<T> Reply() {
@@ -64,11 +21,20 @@ std::shared_ptr<T> Reply() {
 }  // namespace
 
 GroupCoordinator::GroupCoordinator(Runtime& rt, Broker& broker, GroupCoordinatorConfig config)
-    : rt_(rt), broker_(broker), config_(config) {}
+    : rt_(rt),
+      broker_(broker),
+      config_(config),
+      offsets_retention_ms_(broker.settings().raw.GetLong("offsets.retention.minutes") * 60000),
+      retention_check_interval_ns_(
+          broker.settings().raw.GetLong("offsets.retention.check.interval.ms") * kMillisecond) {
+  KSIM_CHECK(offsets_retention_ms_ > 0);
+  KSIM_CHECK(retention_check_interval_ns_ > 0);
+}
 
 void GroupCoordinator::Start() {
   rt_.Spawn("group-sessions", [this] { SessionLoop(); });
   rt_.Spawn("group-leadership", [this] { LeadershipLoop(); });
+  rt_.Spawn("group-expiration", [this] { ExpirationLoop(); });
 }
 
 const char* GroupCoordinator::StateName(State s) {
@@ -95,8 +61,29 @@ Error GroupCoordinator::CheckCoordinator(const std::string& group) const {
 
 GroupCoordinator::Group& GroupCoordinator::GetGroup(const std::string& id) {
   Group& g = groups_[id];
-  if (g.id.empty()) g.id = id;
+  if (g.id.empty()) {
+    g.id = id;
+    g.state_timestamp_ms = rt_.Now() / kMillisecond;
+  }
   return g;
+}
+
+void GroupCoordinator::SetState(Group& g, State s) {
+  g.state = s;
+  g.state_timestamp_ms = rt_.Now() / kMillisecond;
+}
+
+std::optional<std::set<std::string>> GroupCoordinator::SubscribedTopics(const Group& g) {
+  if (g.protocol_type != "consumer") return std::nullopt;
+  std::set<std::string> topics;
+  if (g.members.empty()) return topics;
+  if (g.protocol.empty()) return std::nullopt;
+  for (const auto& [id, m] : g.members) {
+    for (const auto& [name, sub] : m.protocols) {
+      if (name == g.protocol) topics.insert(sub.topics.begin(), sub.topics.end());
+    }
+  }
+  return topics;
 }
 
 std::shared_ptr<Response> GroupCoordinator::Handle(const RequestPtr& request) {
@@ -113,6 +100,10 @@ std::shared_ptr<Response> GroupCoordinator::Handle(const RequestPtr& request) {
       return OffsetFetch(static_cast<const OffsetFetchRequest&>(*request));
     case ApiKey::kDescribeGroups:
       return DescribeGroups(static_cast<const DescribeGroupsRequest&>(*request));
+    case ApiKey::kDeleteGroups:
+      return DeleteGroups(static_cast<const DeleteGroupsRequest&>(*request));
+    case ApiKey::kOffsetDelete:
+      return OffsetDelete(static_cast<const OffsetDeleteRequest&>(*request));
     default:
       return nullptr;
   }
@@ -317,7 +308,7 @@ void GroupCoordinator::PrepareRebalance(Group& g, const std::string& reason) {
   // A pending-sync expiration is cancelled.
   g.pending_sync.clear();
   g.sync_deadline = 0;
-  g.state = State::kPreparingRebalance;
+  SetState(g, State::kPreparingRebalance);
   g.join_done = std::make_shared<Event>();
   for (auto& [id, m] : g.members) m.joined = false;
   const DurationNs timeout = RebalanceTimeout(g);
@@ -367,9 +358,12 @@ void GroupCoordinator::MaybeCompleteJoin(Group& g, bool deadline_passed) {
   g.new_member_added = false;
   ++g.generation;
   if (g.members.empty()) {
-    g.state = State::kEmpty;
+    SetState(g, State::kEmpty);
     g.leader.clear();
     g.protocol.clear();
+    g.subscribed_topics = SubscribedTopics(g);
+    // As Kafka's onCompleteJoin, the emptied group's metadata is stored (in the background).
+    StoreGroup(g, /*wait=*/false);
   } else {
     // The protocol: among those every member supports, the one members prefer most.
     std::map<std::string, int> votes;
@@ -396,7 +390,8 @@ void GroupCoordinator::MaybeCompleteJoin(Group& g, bool deadline_passed) {
                    })->first;
     }
     if (g.members.count(g.leader) == 0) g.leader = g.members.begin()->first;
-    g.state = State::kCompletingRebalance;
+    g.subscribed_topics = SubscribedTopics(g);
+    SetState(g, State::kCompletingRebalance);
     g.sync_done = std::make_shared<Event>();
     for (auto& [id, m] : g.members) {
       m.last_heartbeat = rt_.Now();
@@ -451,7 +446,7 @@ std::shared_ptr<Response> GroupCoordinator::SyncGroup(const SyncGroupRequest& r)
       }
       Group& gs = again->second;
       if (!stored) rt_.Trace("store-group-failed", gs.id);
-      gs.state = State::kStable;
+      SetState(gs, State::kStable);
       rt_.Trace("rebalance", absl::StrCat("group ", gs.id, " generation ", gs.generation,
                                           " stable"));
       gs.sync_done->Set();
@@ -553,11 +548,8 @@ void GroupCoordinator::RemoveMember(Group& g, const std::string& member,
   if (g.state == State::kStable || g.state == State::kCompletingRebalance) {
     PrepareRebalance(g, absl::StrCat("member ", member, " ", reason));
   }
+  // Completing the join phase without members empties the group (and stores it).
   if (g.state == State::kPreparingRebalance) MaybeCompleteJoin(g, false);
-  if (g.members.empty() && g.state != State::kPreparingRebalance) {
-    g.state = State::kEmpty;
-    StoreGroup(g, /*wait=*/false);
-  }
 }
 
 bool GroupCoordinator::StoreGroup(const Group& g, bool wait) {
@@ -570,6 +562,7 @@ bool GroupCoordinator::StoreGroup(const Group& g, bool wait) {
   value->protocol_type = g.protocol_type;
   value->protocol = g.protocol;
   value->leader = g.leader;
+  value->current_state_timestamp_ms = g.state_timestamp_ms;
   for (const auto& [id, m] : g.members) {
     value->members.push_back(GroupMetadataValue::MemberValue{
         m.id, m.instance_id, m.client_id, m.session_timeout_ns, m.rebalance_timeout_ns,
@@ -580,7 +573,7 @@ bool GroupCoordinator::StoreGroup(const Group& g, bool wait) {
     Partition* p = broker_.FindPartition(otp);
     if (p == nullptr || !p->is_leader()) return false;
     RecordBatchBuilder builder;
-    builder.Add(0, GroupKeyHash(value->group), static_cast<int32_t>(value->group.size() + 4),
+    builder.Add(0, GroupKeyHash(value->group), GroupKeyBytes(value->group),
                 static_cast<int32_t>(64 + 96 * value->members.size()), rt_.Now() / kMillisecond);
     builder.set_payload(value);
     ProducePartitionResponse pr =
@@ -642,29 +635,37 @@ std::shared_ptr<Response> GroupCoordinator::OffsetCommit(const OffsetCommitReque
   const TopicPartition otp{kOffsetsTopic, PartitionFor(r.group_id)};
   Partition* p = broker_.FindPartition(otp);
   if (p == nullptr || !p->is_leader()) return fail(Error::kNotCoordinator);
+  const int64_t now_ms = rt_.Now() / kMillisecond;
   auto value = std::make_shared<OffsetCommitValue>();
   value->group = r.group_id;
   value->generation = g.generation;
+  value->commit_timestamp_ms = now_ms;
   value->offsets = r.offsets;
   RecordBatchBuilder builder;
   for (const auto& [tp, o] : r.offsets) {
-    builder.Add(0, OffsetKeyHash(r.group_id, tp),
-                static_cast<int32_t>(r.group_id.size() + tp.topic.size() + 8), 24,
-                rt_.Now() / kMillisecond);
+    builder.Add(0, OffsetKeyHash(r.group_id, tp), OffsetKeyBytes(r.group_id, tp),
+                kOffsetValueBytes, now_ms);
+    ++g.pending_commits[tp];  // not expired while being written (prepareOffsetCommit)
   }
   builder.set_payload(value);
   ProducePartitionResponse pr =
       p->Produce(builder.Build(1.0), -1, DeadlineAfter(rt_.Now(), 5 * kSecond));
+  // The group may have been unloaded, deleted or had these offsets deleted while the append
+  // waited for acks: an offset is stored only if it is still pending (onOffsetCommitAppend).
+  auto stored = groups_.find(r.group_id);
+  for (const auto& [tp, o] : r.offsets) {
+    if (stored == groups_.end()) break;
+    Group& sg = stored->second;
+    auto pit = sg.pending_commits.find(tp);
+    if (pit == sg.pending_commits.end()) continue;
+    if (pr.error == Error::kNone) sg.offsets[tp] = CommittedOffset{o, now_ms};
+    if (--pit->second == 0) sg.pending_commits.erase(pit);
+  }
   if (pr.error != Error::kNone) {
     return fail(pr.error == Error::kNotLeaderOrFollower ? Error::kNotCoordinator
                                                         : Error::kRequestTimedOut);
   }
-  // The group may have been unloaded while the append waited for acks.
-  auto stored = groups_.find(r.group_id);
-  for (const auto& [tp, o] : r.offsets) {
-    if (stored != groups_.end()) stored->second.offsets[tp] = o;
-    resp->partitions[tp] = Error::kNone;
-  }
+  for (const auto& [tp, o] : r.offsets) resp->partitions[tp] = Error::kNone;
   return resp;
 }
 
@@ -675,17 +676,17 @@ std::shared_ptr<Response> GroupCoordinator::OffsetFetch(const OffsetFetchRequest
     return resp;
   }
   // Offsets are returned whatever the group's state; an unknown group is not created.
-  static const std::map<TopicPartition, int64_t> kNoOffsets;
+  static const std::map<TopicPartition, CommittedOffset> kNoOffsets;
   auto git = groups_.find(r.group_id);
-  const std::map<TopicPartition, int64_t>& offsets =
+  const std::map<TopicPartition, CommittedOffset>& offsets =
       git == groups_.end() ? kNoOffsets : git->second.offsets;
   if (r.partitions) {
     for (const TopicPartition& tp : *r.partitions) {
       auto it = offsets.find(tp);
-      resp->offsets[tp] = it == offsets.end() ? -1 : it->second;
+      resp->offsets[tp] = it == offsets.end() ? -1 : it->second.offset;
     }
   } else {
-    resp->offsets = offsets;
+    for (const auto& [tp, c] : offsets) resp->offsets[tp] = c.offset;
   }
   return resp;
 }
@@ -782,59 +783,106 @@ void GroupCoordinator::Load(int32_t partition) {
   if (part == nullptr) return;
   int64_t offset = part->log().log_start_offset();
   const int64_t end = part->log_end_offset();
-  int64_t commits = 0;
-  int64_t group_records = 0;
+  LoadStats stats;
   while (offset < end) {
     auto read = part->log().Read(offset, 1 << 20, end, true);
     if (!read.ok() || read->empty()) break;
     for (const BatchPtr& b : *read) {
-      if (auto v = std::dynamic_pointer_cast<const OffsetCommitValue>(b->payload())) {
-        Group& g = GetGroup(v->group);
-        // __consumer_offsets is compacted: a cleaned batch keeps only the commit records no
-        // later commit superseded, and only those apply (the payload is the whole request's).
-        std::set<int64_t> kept;
-        for (int32_t i = 0; i < b->record_count(); ++i) kept.insert(b->key_hash(i));
-        for (const auto& [tp, o] : v->offsets) {
-          if (kept.count(OffsetKeyHash(v->group, tp)) > 0) g.offsets[tp] = o;
-        }
-        // Generations keep increasing across coordinators even without group records.
-        g.generation = std::max(g.generation, v->generation);
-        ++commits;
-      } else if (auto gm = std::dynamic_pointer_cast<const GroupMetadataValue>(b->payload())) {
-        bool kept = false;
-        for (int32_t i = 0; i < b->record_count(); ++i) kept |= b->key_hash(i) == GroupKeyHash(gm->group);
-        if (kept && gm->generation >= GetGroup(gm->group).generation) {
-          Group& g = GetGroup(gm->group);
-          g.generation = gm->generation;
-          g.protocol_type = gm->protocol_type;
-          g.protocol = gm->protocol;
-          g.leader = gm->leader;
-          g.members.clear();
-          g.pending_members.clear();
-          g.pending_sync.clear();
-          for (const auto& mv : gm->members) {
-            Member m;
-            m.id = mv.id;
-            m.instance_id = mv.instance_id;
-            m.client_id = mv.client_id;
-            m.session_timeout_ns = mv.session_timeout_ns;
-            m.rebalance_timeout_ns = mv.rebalance_timeout_ns;
-            m.protocols = mv.protocols;
-            m.assignment = mv.assignment;
-            m.last_heartbeat = rt_.Now();
-            g.members.emplace(mv.id, std::move(m));
-          }
-          g.state = g.members.empty() ? State::kEmpty : State::kStable;
-          g.sync_done = std::make_shared<Event>();
-          g.sync_done->Set();
-          ++group_records;
-        }
-      }
+      LoadBatch(*b, stats);
       offset = b->last_offset() + 1;
     }
   }
-  rt_.Trace("coordinator-load", absl::StrCat(kOffsetsTopic, "-", partition, " ", commits,
-                                             " commits, ", group_records, " group records"));
+  // A group whose metadata was deleted and whose offsets were all deleted or expired is gone
+  // (Kafka loads neither); one with offsets but no metadata is an Empty group of no protocol.
+  int64_t gone = 0;
+  for (const std::string& id : stats.seen) {
+    auto it = groups_.find(id);
+    if (it == groups_.end() || stats.with_metadata.count(id) > 0 || HasOffsets(it->second)) {
+      continue;
+    }
+    groups_.erase(it);
+    ++gone;
+  }
+  rt_.Trace("coordinator-load",
+            absl::StrCat(kOffsetsTopic, "-", partition, " ", stats.commits, " commits, ",
+                         stats.group_records, " group records, ", stats.tombstones,
+                         " tombstones, ", gone, " deleted groups"));
+}
+
+void GroupCoordinator::LoadBatch(const RecordBatch& b, LoadStats& stats) {
+  if (b.payload() == nullptr) return;
+  // __consumer_offsets is compacted: a cleaned batch keeps only the records no later record
+  // with the same key superseded, and only those apply (the payload is the whole batch's).
+  std::set<int64_t> kept;
+  for (int32_t i = 0; i < b.record_count(); ++i) kept.insert(b.key_hash(i));
+  if (auto v = std::dynamic_pointer_cast<const OffsetCommitValue>(b.payload())) {
+    Group& g = GetGroup(v->group);
+    stats.seen.insert(v->group);
+    for (const auto& [tp, o] : v->offsets) {
+      if (kept.count(OffsetKeyHash(v->group, tp)) > 0) {
+        g.offsets[tp] = CommittedOffset{o, v->commit_timestamp_ms};
+      }
+    }
+    // Generations keep increasing across coordinators even without group records.
+    g.generation = std::max(g.generation, v->generation);
+    ++stats.commits;
+  } else if (auto t = std::dynamic_pointer_cast<const TombstonesValue>(b.payload())) {
+    auto git = groups_.find(t->group);
+    if (git == groups_.end()) return;
+    Group& g = git->second;
+    for (const TopicPartition& tp : t->offsets) {
+      if (kept.count(OffsetKeyHash(t->group, tp)) > 0 && g.offsets.erase(tp) > 0) {
+        ++stats.tombstones;
+      }
+    }
+    if (t->group_metadata && kept.count(GroupKeyHash(t->group)) > 0) {
+      // The group's metadata is deleted: what is left is its offsets (Kafka keeps loaded
+      // offsets and loaded group metadata apart).
+      Group fresh;
+      fresh.id = g.id;
+      fresh.state_timestamp_ms = rt_.Now() / kMillisecond;
+      fresh.offsets = std::move(g.offsets);
+      g = std::move(fresh);
+      stats.with_metadata.erase(t->group);
+      ++stats.tombstones;
+    }
+  } else if (auto gm = std::dynamic_pointer_cast<const GroupMetadataValue>(b.payload())) {
+    if (kept.count(GroupKeyHash(gm->group)) == 0) return;
+    if (gm->generation < GetGroup(gm->group).generation) return;
+    RestoreGroup(*gm);
+    stats.seen.insert(gm->group);
+    stats.with_metadata.insert(gm->group);
+    ++stats.group_records;
+  }
+}
+
+void GroupCoordinator::RestoreGroup(const GroupMetadataValue& gm) {
+  Group& g = GetGroup(gm.group);
+  g.generation = gm.generation;
+  g.protocol_type = gm.protocol_type;
+  g.protocol = gm.protocol;
+  g.leader = gm.leader;
+  g.members.clear();
+  g.pending_members.clear();
+  g.pending_sync.clear();
+  for (const auto& mv : gm.members) {
+    Member m;
+    m.id = mv.id;
+    m.instance_id = mv.instance_id;
+    m.client_id = mv.client_id;
+    m.session_timeout_ns = mv.session_timeout_ns;
+    m.rebalance_timeout_ns = mv.rebalance_timeout_ns;
+    m.protocols = mv.protocols;
+    m.assignment = mv.assignment;
+    m.last_heartbeat = rt_.Now();
+    g.members.emplace(mv.id, std::move(m));
+  }
+  g.state = g.members.empty() ? State::kEmpty : State::kStable;
+  // The state's time survives the failover: an Empty group's offsets expire on schedule.
+  g.state_timestamp_ms = gm.current_state_timestamp_ms;
+  g.subscribed_topics = SubscribedTopics(g);
+  g.sync_done = std::make_shared<Event>();
+  g.sync_done->Set();
 }
 
 }  // namespace ksim

@@ -3,9 +3,11 @@
 // (abs(hashCode(group.id)) % offsets.topic.num.partitions) this broker leads.
 //
 // Group states follow Kafka: Empty -> PreparingRebalance -> CompletingRebalance -> Stable,
-// and Dead when the coordinator moves away. A JoinGroup must name a protocol type and at least
-// one protocol, and (in a non-empty group) the group's protocol type and a protocol every member
-// supports, else INCONSISTENT_GROUP_PROTOCOL; this is checked before a member id is handed out.
+// and Dead when it is deleted or its offsets expired (a Dead group is forgotten at once; so are
+// the groups of a partition the coordinator stops leading). A JoinGroup must name a protocol
+// type and at least one protocol, and (in a non-empty group) the group's protocol type and a
+// protocol every member supports, else INCONSISTENT_GROUP_PROTOCOL; this is checked before a
+// member id is handed out.
 // Pending member ids (KIP-394) expire after the member's session timeout or on LeaveGroup.
 // A rebalance completes when every known member has rejoined and no pending member is left, or
 // the rebalance timeout passes (members that did not rejoin are removed). A rebalance that
@@ -14,22 +16,37 @@
 // (InitialDelayedJoin). After the join phase, members that do not send SyncGroup within the
 // rebalance timeout are removed and the group rebalances (DelayedSync). Members that stop
 // heartbeating for session.timeout.ms are removed (not while they await a JoinGroup or
-// SyncGroup response). Offset commits are appended to __consumer_offsets (acks=all) before they
-// are acknowledged, and a new coordinator loads them from the log.
+// SyncGroup response).
 //
-// Simplification (documented in docs/ARCHITECTURE.md): group membership is not persisted, so
-// after a coordinator failover members rejoin as new members (UNKNOWN_MEMBER_ID) and the group
-// rebalances; committed offsets survive.
+// Persistence, as Kafka's GroupMetadataManager: offset commits are appended to
+// __consumer_offsets (acks=all) before they are acknowledged, each with its commit timestamp.
+// The group's metadata (generation, protocol, leader, members and assignments, and when the
+// group entered its state) is written with acks=all when the leader's assignment arrives and
+// when the group empties. A new coordinator (failover) loads both, so members carry on in
+// their generation without a rebalance and the offsets keep their expiry times.
+//
+// Deletion writes tombstones (null values) that the log cleaner later removes together with the
+// records they supersede. Every offsets.retention.check.interval.ms the coordinator expires
+// offsets older than offsets.retention.minutes (KIP-211): those of an Empty group counting from
+// when it became Empty, those of a standalone group (no protocol type: assign() consumers, the
+// admin client) from their commit, and those of a Stable consumer group's unsubscribed topics
+// from their commit. An Empty group left without offsets turns Dead and is forgotten; its
+// metadata gets a tombstone if it ever had a generation. DeleteGroups deletes an Empty group's
+// offsets and metadata the same way, OffsetDelete (KIP-496) offsets of topics the group does not
+// consume. These tombstones are appended to the leader only (Kafka: acks=0): a lost one is
+// harmless, as a later coordinator loads the records again and expires them again.
 #ifndef KSIM_ENGINE_COORDINATOR_GROUP_COORDINATOR_H_
 #define KSIM_ENGINE_COORDINATOR_GROUP_COORDINATOR_H_
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "engine/broker/broker.h"
+#include "engine/coordinator/offsets_records.h"
 #include "engine/protocol/group_messages.h"
 #include "engine/runtime/sync.h"
 
@@ -43,7 +60,12 @@ struct GroupCoordinatorConfig {
   DurationNs initial_rebalance_delay_ns = 3 * kSecond;
   int32_t min_session_timeout_ms = 6000;
   int32_t max_session_timeout_ms = 1800000;
+  // offsets.retention.minutes and offsets.retention.check.interval.ms are read from the broker's
+  // config (Broker::settings().raw), as offsets.topic.segment.bytes is.
 };
+
+// Why offsets were removed, for traces.
+enum class OffsetRemoval { kExpired, kGroupDeleted, kOffsetsDeleted };
 
 class GroupCoordinator {
  public:
@@ -69,6 +91,10 @@ class GroupCoordinator {
     bool awaiting_sync = false;  // a follower's SyncGroup parked until the assignment arrives
   };
   using Protocols = std::vector<std::pair<std::string, GroupSubscription>>;
+  struct CommittedOffset {
+    int64_t offset = -1;
+    int64_t commit_timestamp_ms = 0;
+  };
   struct Group {
     std::string id;
     State state = State::kEmpty;
@@ -91,7 +117,15 @@ class GroupCoordinator {
     TimeNs sync_deadline = 0;  // 0: no pending-sync expiration scheduled
     std::shared_ptr<Event> join_done;  // set when the current rebalance's join phase ends
     std::shared_ptr<Event> sync_done;  // set when the leader's assignment arrives
-    std::map<TopicPartition, int64_t> offsets;
+    // Kafka's currentStateTimestamp: when the group entered `state`.
+    int64_t state_timestamp_ms = 0;
+    // The topics the members of a "consumer" group subscribe to, fixed when a generation starts
+    // (GroupMetadata.subscribedTopics); nullopt when unknown (another protocol type).
+    std::optional<std::set<std::string>> subscribed_topics;
+    std::map<TopicPartition, CommittedOffset> offsets;
+    // Commits being appended (per partition, how many): not expired, and dropped on completion
+    // if the offset was deleted meanwhile (Kafka's pendingOffsetCommits).
+    std::map<TopicPartition, int32_t> pending_commits;
   };
 
   std::shared_ptr<Response> FindCoordinator(const FindCoordinatorRequest& r);
@@ -102,11 +136,20 @@ class GroupCoordinator {
   std::shared_ptr<Response> OffsetCommit(const OffsetCommitRequest& r);
   std::shared_ptr<Response> OffsetFetch(const OffsetFetchRequest& r);
   std::shared_ptr<Response> DescribeGroups(const DescribeGroupsRequest& r);
+  std::shared_ptr<Response> DeleteGroups(const DeleteGroupsRequest& r);
+  std::shared_ptr<Response> OffsetDelete(const OffsetDeleteRequest& r);
 
   // NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS, or kNone if this broker serves `group`.
   Error CheckCoordinator(const std::string& group) const;
   int32_t PartitionFor(const std::string& group) const;
   Group& GetGroup(const std::string& id);
+  // Moves the group to `s`, stamping the time (GroupMetadata.transitionTo).
+  void SetState(Group& g, State s);
+  // GroupMetadata.computeSubscribedTopics.
+  static std::optional<std::set<std::string>> SubscribedTopics(const Group& g);
+  static bool HasOffsets(const Group& g) {
+    return !g.offsets.empty() || !g.pending_commits.empty();
+  }
   // GroupMetadata.supportsProtocols.
   static bool SupportsProtocols(const Group& g, const std::string& protocol_type,
                                 const Protocols& protocols);
@@ -123,11 +166,48 @@ class GroupCoordinator {
   // Appends the group's metadata (generation, members, assignment) to __consumer_offsets;
   // with `wait`, blocks until written (acks=all) and says whether it was.
   bool StoreGroup(const Group& g, bool wait);
+  // One offset-expiration pass (run every offsets.retention.check.interval.ms): returns the
+  // number of offsets removed.
+  int64_t ExpireOffsets();
+  // Expiration of the offsets of one group (GroupMetadata.removeExpiredOffsets).
+  std::vector<TopicPartition> ExpiredOffsets(const Group& g, int64_t now_ms) const;
+  // The tombstones one group's cleanup appends.
+  struct Tombstones {
+    std::string group;
+    std::vector<TopicPartition> offsets;
+    bool group_metadata = false;
+    OffsetRemoval why = OffsetRemoval::kExpired;
+  };
+  // GroupMetadataManager.cleanupGroupMetadata for one group, in memory (does not block):
+  // removes `removed` from its offsets and pending commits; a Dead group, or an Empty one left
+  // without offsets, is forgotten. Returns the tombstones to append: the removed offsets that
+  // existed and, for a forgotten group that had a generation, its metadata.
+  Tombstones RemoveOffsets(Group& g, const std::vector<TopicPartition>& removed,
+                           OffsetRemoval why);
+  // Forgets a group, waking any request parked on it.
+  void ForgetGroup(const std::string& id);
+  // Appends the tombstones to the group's __consumer_offsets partition, on the leader only
+  // (Kafka: acks=0). Blocks while the log is written.
+  void AppendTombstones(const Tombstones& t);
+  void ExpirationLoop();
+  // Loading __consumer_offsets.
+  struct LoadStats {
+    int64_t commits = 0;
+    int64_t group_records = 0;
+    int64_t tombstones = 0;
+    std::set<std::string> seen;           // groups the records named
+    std::set<std::string> with_metadata;  // ...whose latest metadata record is not deleted
+  };
+  void LoadBatch(const RecordBatch& b, LoadStats& stats);
+  void RestoreGroup(const GroupMetadataValue& gm);
   static const char* StateName(State s);
 
   Runtime& rt_;
   Broker& broker_;
   GroupCoordinatorConfig config_;
+  // offsets.retention.minutes and offsets.retention.check.interval.ms (broker configs).
+  int64_t offsets_retention_ms_ = 0;
+  DurationNs retention_check_interval_ns_ = 0;
   std::map<std::string, Group> groups_;
   std::set<int32_t> owned_;    // __consumer_offsets partitions led and loaded here
   std::set<int32_t> loading_;

@@ -26,7 +26,30 @@ struct CleanerCheckpoint : Payload {
   int64_t first_dirty_offset = 0;
 };
 
+// A closed segment's index file (Kafka's .index and .timeindex, with what this log keeps
+// per batch): written when the segment is flushed after a roll.
+struct SegmentIndex : Payload {
+  struct Entry {
+    int64_t base_offset = 0;
+    int64_t last_offset = 0;
+    int64_t position = 0;
+    int64_t size_bytes = 0;
+    int32_t leader_epoch = -1;
+    int64_t producer_id = -1;
+  };
+  std::vector<Entry> entries;
+  int64_t size_bytes = 0;  // of the segment file it describes
+  int64_t next_offset = 0;
+  int64_t max_timestamp_ms = -1;
+};
+struct RecoveryPointCheckpoint : Payload {
+  int64_t recovery_point = 0;
+};
+
 constexpr int64_t kCheckpointBytes = 64;
+// Kafka's sparse indexes: an offset entry (8 bytes) and a time entry (12 bytes) every
+// index.interval.bytes (4096) of segment.
+int64_t IndexFileBytes(int64_t segment_bytes) { return 20 * (segment_bytes / 4096 + 1); }
 
 }  // namespace
 
@@ -45,6 +68,12 @@ absl::StatusOr<std::unique_ptr<PartitionLog>> PartitionLog::Open(FileSystem& fs,
 }
 
 PartitionLog::~PartitionLog() { *alive_ = false; }
+
+void PartitionLog::DeleteAllFiles() {
+  MutexLock lock(write_mu_);
+  *alive_ = false;
+  for (const std::string& f : fs_.List(dir_ + "/")) (void)fs_.Delete(f);
+}
 
 std::string PartitionLog::CleanedSegmentPath(int64_t base_offset, int64_t generation) const {
   return absl::StrFormat("%s/%020d.c%d.log", dir_, base_offset, generation);
@@ -92,6 +121,7 @@ absl::Status PartitionLog::RecoverCleanerState() {
 
 absl::Status PartitionLog::WriteCleanerCheckpoint(std::vector<std::string> obsolete,
                                                   int64_t first_dirty) {
+  if (deleted()) return absl::OkStatus();
   auto cp = std::make_shared<CleanerCheckpoint>();
   cp->generation = cleaner_generation_;
   cp->obsolete = std::move(obsolete);
@@ -101,8 +131,114 @@ absl::Status PartitionLog::WriteCleanerCheckpoint(std::vector<std::string> obsol
       Chunk{kCheckpointBytes + 32 * static_cast<int64_t>(cp->obsolete.size()), cp, false});
 }
 
+std::string PartitionLog::IndexPath(const std::string& segment_path) {
+  KSIM_CHECK(segment_path.size() > 4);
+  return segment_path.substr(0, segment_path.size() - 4) + ".index";
+}
+
+void PartitionLog::DeleteSegmentFiles(const std::string& segment_path) {
+  (void)fs_.Delete(segment_path);
+  const std::string index = IndexPath(segment_path);
+  if (fs_.Exists(index)) (void)fs_.Delete(index);
+}
+
+bool PartitionLog::LoadFromIndex(int64_t base, const std::string& path, int64_t recovery_point) {
+  const std::string index_path = IndexPath(path);
+  if (!fs_.Exists(index_path)) return false;
+  auto chunks = fs_.ReadAll(index_path);
+  if (!chunks.ok() || chunks->empty()) return false;
+  auto idx = std::dynamic_pointer_cast<const SegmentIndex>(chunks->back().content);
+  auto size = fs_.Size(path);
+  const int64_t expected = segments_.empty() ? base : log_end_offset_;
+  if (idx == nullptr || !size.ok() || *size != idx->size_bytes || idx->entries.empty() ||
+      idx->next_offset > recovery_point || idx->entries.front().base_offset != expected) {
+    return false;
+  }
+  for (const SegmentIndex::Entry& e : idx->entries) {
+    index_[e.base_offset] =
+        BatchPos{base, e.position, e.size_bytes, e.last_offset, e.producer_id, e.leader_epoch};
+    if (e.producer_id >= 0) producer_last_offset_[e.producer_id] = e.last_offset;
+    if (e.leader_epoch >= 0) epochs_.Assign(e.leader_epoch, e.base_offset);
+  }
+  Segment seg{path, idx->size_bytes, 0, idx->max_timestamp_ms, idx->next_offset};
+  if (segments_.empty()) log_start_offset_ = base;
+  segments_[base] = seg;
+  log_end_offset_ = idx->next_offset;
+  return true;
+}
+
+absl::Status PartitionLog::FlushClosedSegments() {
+  if (deleted()) return absl::OkStatus();
+  const int64_t target = active_segment_base();
+  if (target <= recovery_point_) return absl::OkStatus();
+  const int64_t cuts = truncations_;
+  struct Closed {
+    int64_t base;
+    Segment seg;
+  };
+  std::vector<Closed> todo;
+  for (const auto& [base, seg] : segments_) {
+    if (base >= target) break;
+    // Cleaned segments were fsynced by the cleaner and are rescanned by recovery (small).
+    if (seg.next_offset > recovery_point_ && seg.path == SegmentPath(base)) {
+      todo.push_back({base, seg});
+    }
+  }
+  const std::shared_ptr<bool> alive = alive_;  // the log may be deleted while we block
+  for (const Closed& c : todo) {
+    absl::Status s = fs_.Fsync(c.seg.path);
+    if (!*alive) return absl::OkStatus();
+    if (absl::IsNotFound(s)) continue;  // deleted meanwhile (retention or the cleaner)
+    KSIM_RETURN_IF_ERROR(s);
+    // Still the same closed segment (not cleaned, truncated or deleted while syncing)?
+    auto now = segments_.find(c.base);
+    if (now == segments_.end() || now->second.path != c.seg.path ||
+        now->second.size_bytes != c.seg.size_bytes || c.base >= active_segment_base()) {
+      continue;
+    }
+    auto idx = std::make_shared<SegmentIndex>();
+    idx->size_bytes = c.seg.size_bytes;
+    idx->next_offset = c.seg.next_offset;
+    idx->max_timestamp_ms = c.seg.max_timestamp_ms;
+    for (auto it = index_.lower_bound(c.base); it != index_.end() && it->first < c.seg.next_offset;
+         ++it) {
+      SegmentIndex::Entry e;
+      e.base_offset = it->first;
+      e.last_offset = it->second.last_offset;
+      e.position = it->second.position;
+      e.size_bytes = it->second.size_bytes;
+      e.leader_epoch = it->second.leader_epoch;
+      e.producer_id = it->second.producer_id;
+      idx->entries.push_back(e);
+    }
+    KSIM_RETURN_IF_ERROR(fs_.WriteAtomically(
+        IndexPath(c.seg.path), Chunk{IndexFileBytes(c.seg.size_bytes), idx, false}));
+    if (!*alive) return absl::OkStatus();
+    now = segments_.find(c.base);
+    if (now == segments_.end() || now->second.path != c.seg.path ||
+        now->second.size_bytes != c.seg.size_bytes) {
+      (void)fs_.Delete(IndexPath(c.seg.path));  // changed while the index was written
+    }
+  }
+  if (truncations_ == cuts) recovery_point_ = std::max(recovery_point_, std::min(target, log_end_offset_));
+  return absl::OkStatus();
+}
+
+absl::Status PartitionLog::CheckpointRecoveryPoint() {
+  if (deleted()) return absl::OkStatus();
+  auto cp = std::make_shared<RecoveryPointCheckpoint>();
+  cp->recovery_point = recovery_point_;
+  return fs_.WriteAtomically(dir_ + "/recovery-point-checkpoint", Chunk{kCheckpointBytes, cp, false});
+}
+
 absl::Status PartitionLog::Recover() {
   KSIM_RETURN_IF_ERROR(RecoverCleanerState());
+  int64_t recovery_point = 0;
+  if (auto c = fs_.ReadAll(dir_ + "/recovery-point-checkpoint"); c.ok() && !c->empty()) {
+    if (auto cp = std::dynamic_pointer_cast<const RecoveryPointCheckpoint>(c->back().content)) {
+      recovery_point = cp->recovery_point;
+    }
+  }
   std::map<int64_t, std::pair<int64_t, std::string>> files;  // base -> (generation, path)
   for (const std::string& path : fs_.List(dir_ + "/")) {
     int64_t base, gen;
@@ -111,10 +247,10 @@ absl::Status PartitionLog::Recover() {
     if (inserted) continue;
     // Two files for one base: the newer generation replaced the older one.
     if (gen > it->second.first) {
-      (void)fs_.Delete(it->second.second);
+      DeleteSegmentFiles(it->second.second);
       it->second = {gen, path};
     } else {
-      (void)fs_.Delete(path);
+      DeleteSegmentFiles(path);
     }
   }
   bool broken = false;
@@ -122,9 +258,16 @@ absl::Status PartitionLog::Recover() {
     const std::string& path = file.second;
     cleaner_generation_ = std::max(cleaner_generation_, file.first);
     if (broken) {
-      (void)fs_.Delete(path);  // after a gap: unreachable
+      DeleteSegmentFiles(path);  // after a gap: unreachable
       continue;
     }
+    // Below the recovery point a segment is on the device with its index: no rescan.
+    if (base < recovery_point && LoadFromIndex(base, path, recovery_point)) {
+      ++segments_loaded_from_index_;
+      continue;
+    }
+    ++segments_rescanned_;
+    if (const std::string index = IndexPath(path); fs_.Exists(index)) (void)fs_.Delete(index);
     KSIM_ASSIGN_OR_RETURN(std::vector<Chunk> chunks, fs_.ReadAll(path));
     Segment seg{path, 0, 0, -1, base};
     int64_t position = 0;
@@ -139,7 +282,8 @@ absl::Status PartitionLog::Recover() {
         broken = true;
         break;
       }
-      index_[batch->base_offset()] = BatchPos{base, position, c.size_bytes, batch->last_offset()};
+      index_[batch->base_offset()] = BatchPos{base, position, c.size_bytes, batch->last_offset(),
+                                              batch->producer_id(), batch->partition_leader_epoch()};
       if (batch->producer_id() >= 0) {
         producer_last_offset_[batch->producer_id()] = batch->last_offset();
       }
@@ -174,11 +318,13 @@ absl::Status PartitionLog::Recover() {
   }
   high_watermark_ = std::clamp(high_watermark_, log_start_offset_, log_end_offset_);
   first_dirty_offset_ = std::clamp(first_dirty_offset_, log_start_offset_, log_end_offset_);
+  recovery_point_ = std::clamp(recovery_point, log_start_offset_, log_end_offset_);
   KSIM_CHECK(log_start_offset_ <= high_watermark_ && high_watermark_ <= log_end_offset_);
   return absl::OkStatus();
 }
 
 absl::Status PartitionLog::Write(const BatchPtr& batch, int64_t now_ms) {
+  if (deleted()) return absl::FailedPreconditionError(absl::StrCat(dir_, ": the log was deleted"));
   if (segments_.empty() ||
       (segments_.rbegin()->second.size_bytes > 0 &&
        (segments_.rbegin()->second.size_bytes + batch->size_bytes() > config_.segment_bytes ||
@@ -194,7 +340,8 @@ absl::Status PartitionLog::Write(const BatchPtr& batch, int64_t now_ms) {
   const int64_t position = seg.size_bytes;
   KSIM_RETURN_IF_ERROR(fs_.Append(seg.path, Chunk{batch->size_bytes(), batch, false}));
   index_[batch->base_offset()] =
-      BatchPos{segments_.rbegin()->first, position, batch->size_bytes(), batch->last_offset()};
+      BatchPos{segments_.rbegin()->first, position, batch->size_bytes(), batch->last_offset(),
+               batch->producer_id(), batch->partition_leader_epoch()};
   seg.size_bytes += batch->size_bytes();
   seg.max_timestamp_ms = std::max(seg.max_timestamp_ms, batch->max_timestamp_ms());
   seg.next_offset = batch->last_offset() + 1;
@@ -294,12 +441,14 @@ void PartitionLog::UpdateHighWatermark(int64_t hw) {
 }
 
 absl::Status PartitionLog::CheckpointHighWatermark() {
+  if (deleted()) return absl::OkStatus();
   auto cp = std::make_shared<HwCheckpoint>();
   cp->high_watermark = high_watermark_;
   return fs_.WriteAtomically(dir_ + "/hw-checkpoint", Chunk{kCheckpointBytes, cp, false});
 }
 
 void PartitionLog::CheckpointEpochs() {
+  if (deleted()) return;
   auto cp = std::make_shared<EpochCheckpoint>();
   cp->entries = epochs_.entries();
   (void)fs_.WriteAtomically(dir_ + "/leader-epoch-checkpoint",
@@ -330,8 +479,9 @@ void PartitionLog::TruncateTo(int64_t offset) {
     checkpoint_lists_obsolete_ = false;
   }
   // Drop whole segments above the cut, then cut the segment that contains it.
+  ++truncations_;
   while (!segments_.empty() && segments_.rbegin()->first > offset) {
-    (void)fs_.Delete(segments_.rbegin()->second.path);
+    DeleteSegmentFiles(segments_.rbegin()->second.path);
     segments_.erase(std::prev(segments_.end()));
   }
   auto first_gone = index_.lower_bound(offset);
@@ -342,6 +492,8 @@ void PartitionLog::TruncateTo(int64_t offset) {
   if (first_gone != index_.end() && !segments_.empty()) {
     Segment& seg = segments_.rbegin()->second;
     if (first_gone->second.segment == segments_.rbegin()->first) {
+      // The cut segment is active again: its index file no longer describes it.
+      if (const std::string index = IndexPath(seg.path); fs_.Exists(index)) (void)fs_.Delete(index);
       (void)fs_.Truncate(seg.path, first_gone->second.position);
       seg.size_bytes = first_gone->second.position;
     }
@@ -352,6 +504,7 @@ void PartitionLog::TruncateTo(int64_t offset) {
   if (!segments_.empty()) segments_.rbegin()->second.next_offset = log_end_offset_;
   if (segments_.empty()) log_start_offset_ = log_end_offset_;
   high_watermark_ = std::min(high_watermark_, log_end_offset_);
+  recovery_point_ = std::min(recovery_point_, log_end_offset_);
   first_dirty_offset_ = std::min(first_dirty_offset_, log_end_offset_);
   // A producer whose last batch was cut is no longer known to end anywhere: the cleaner then
   // keeps its batches' headers (the safe side).
@@ -390,7 +543,7 @@ int PartitionLog::DeleteOldSegments(int64_t now_ms) {
                          now_ms - s.max_timestamp_ms > config_.retention_ms;
     const bool by_size = config_.retention_bytes >= 0 && total - s.size_bytes >= config_.retention_bytes;
     if ((!by_time && !by_size) || s.next_offset > high_watermark_) break;
-    (void)fs_.Delete(s.path);
+    DeleteSegmentFiles(s.path);
     total -= s.size_bytes;
     const int64_t next = std::next(first)->first;
     index_.erase(index_.begin(), index_.lower_bound(next));

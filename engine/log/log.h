@@ -134,6 +134,26 @@ class PartitionLog {
   int64_t size_bytes() const;
   const std::string& dir() const { return dir_; }
 
+  // The topic was deleted: waits for an append in progress, deletes every file of the log and
+  // makes later appends fail and checkpoints do nothing (a fiber blocked in one must not
+  // recreate a file of the deleted log).
+  void DeleteAllFiles();
+  bool deleted() const { return !*alive_; }
+
+  // --- Recovery point (Kafka's recovery-point-offset-checkpoint). ---
+  // Everything below it is on the device with its index file; recovery after a crash rescans
+  // only the segments from it on and loads the others from their index files.
+  int64_t recovery_point() const { return recovery_point_; }
+  // Kafka's flush after a roll: fsyncs the closed segments not yet flushed, writes their
+  // index files (offset and time index, batch epochs and producers), and advances the
+  // recovery point to the active segment. Blocks the calling fiber on the disk (not appends).
+  absl::Status FlushClosedSegments();
+  // Writes the recovery point (every log.flush.offset.checkpoint.interval.ms).
+  absl::Status CheckpointRecoveryPoint();
+  // What the last Recover() did: segments loaded from index files and segments rescanned.
+  int segments_loaded_from_index() const { return segments_loaded_from_index_; }
+  int segments_rescanned() const { return segments_rescanned_; }
+
   // --- Log compaction (engine/log/log_cleaner.cc), Kafka's LogCleaner on this log. ---
   // The clean and dirty sections under `config` (the topic's settings) at `now_ms`.
   CleanableLog Cleanable(const LogConfig& config, int64_t now_ms) const;
@@ -157,6 +177,9 @@ class PartitionLog {
     int64_t position = 0;
     int64_t size_bytes = 0;
     int64_t last_offset = 0;
+    // For the segment's index file (unset in cleaned segments, which are never indexed).
+    int64_t producer_id = -1;
+    int32_t leader_epoch = -1;
   };
   struct Segment {
     std::string path;  // <base>.log, or <base>.c<generation>.log once cleaned
@@ -172,6 +195,13 @@ class PartitionLog {
   std::string SegmentPath(int64_t base_offset) const;
   std::string CleanedSegmentPath(int64_t base_offset, int64_t generation) const;
   absl::Status RecoverCleanerState();
+  // A closed segment's index file, next to it: <base>.index or <base>.c<generation>.index.
+  static std::string IndexPath(const std::string& segment_path);
+  // Deletes a segment file and its index file.
+  void DeleteSegmentFiles(const std::string& segment_path);
+  // Loads a segment below the recovery point from its index file; false if it cannot be
+  // trusted (no index, or it does not match the segment file), and then it is rescanned.
+  bool LoadFromIndex(int64_t base, const std::string& path, int64_t recovery_point);
   absl::Status WriteCleanerCheckpoint(std::vector<std::string> obsolete, int64_t first_dirty);
 
   FileSystem& fs_;
@@ -191,6 +221,10 @@ class PartitionLog {
   // Compaction state: the cleaned prefix, the generation of the last committed clean (the
   // suffix of cleaned segment files), and each producer's last batch (its last offset), which
   // the cleaner keeps even when empty so the producer's sequence survives (Kafka's rule).
+  int64_t recovery_point_ = 0;
+  int64_t truncations_ = 0;  // bumped by every cut: a flush running meanwhile does not advance
+  int segments_loaded_from_index_ = 0;
+  int segments_rescanned_ = 0;
   int64_t first_dirty_offset_ = 0;
   int64_t cleaner_generation_ = 0;
   std::map<int64_t, int64_t> producer_last_offset_;

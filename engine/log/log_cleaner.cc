@@ -286,7 +286,7 @@ CleanStats PartitionLog::Clean(const LogConfig& config, int64_t now_ms, const Cl
     segments_[group_base] = cleaned;
     index_.erase(index_.lower_bound(group_base), index_.lower_bound(cleaned.next_offset));
     for (size_t i = 0; i < out.size(); ++i) index_[out[i]->base_offset()] = positions[i];
-    for (const std::string& old : obsolete) (void)fs_.Delete(old);
+    for (const std::string& old : obsolete) DeleteSegmentFiles(old);
     checkpoint_lists_obsolete_ = true;
     if (last_group) first_dirty_offset_ = first_dirty;
     st.segments_in += static_cast<int>(group.size());

@@ -24,7 +24,9 @@ const char* ApiName(ApiKey api) {
     case ApiKey::kInitProducerId: return "InitProducerId";
     case ApiKey::kOffsetForLeaderEpoch: return "OffsetForLeaderEpoch";
     case ApiKey::kCreatePartitions: return "CreatePartitions";
+    case ApiKey::kDeleteGroups: return "DeleteGroups";
     case ApiKey::kElectLeaders: return "ElectLeaders";
+    case ApiKey::kOffsetDelete: return "OffsetDelete";
     case ApiKey::kAlterPartition: return "AlterPartition";
     case ApiKey::kBrokerHeartbeat: return "BrokerHeartbeat";
     case ApiKey::kMetaStore: return "MetaStore";

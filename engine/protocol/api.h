@@ -39,7 +39,9 @@ enum class ApiKey : int16_t {
   kInitProducerId = 22,
   kOffsetForLeaderEpoch = 23,
   kCreatePartitions = 37,
+  kDeleteGroups = 42,
   kElectLeaders = 43,
+  kOffsetDelete = 47,
   kAlterPartition = 56,
   kBrokerHeartbeat = 63,
   // ksim's ZooKeeper-like metadata service (not a Kafka API).

@@ -58,6 +58,7 @@ const char* ErrorName(Error e) {
     case Error::kGroupMaxSizeReached: return "GROUP_MAX_SIZE_REACHED";
     case Error::kEligibleLeadersNotAvailable: return "ELIGIBLE_LEADERS_NOT_AVAILABLE";
     case Error::kElectionNotNeeded: return "ELECTION_NOT_NEEDED";
+    case Error::kGroupSubscribedToTopic: return "GROUP_SUBSCRIBED_TO_TOPIC";
   }
   return "UNKNOWN_ERROR_CODE";
 }

@@ -63,6 +63,7 @@ enum class Error : int16_t {
   kGroupMaxSizeReached = 81,
   kEligibleLeadersNotAvailable = 83,
   kElectionNotNeeded = 84,
+  kGroupSubscribedToTopic = 86,
 };
 
 // Kafka's name, e.g. "NOT_LEADER_OR_FOLLOWER".

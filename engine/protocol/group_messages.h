@@ -1,6 +1,7 @@
 // Kafka's consumer-group APIs as in-memory messages: FindCoordinator, JoinGroup, SyncGroup,
-// Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, DescribeGroups. The "consumer" protocol's
-// subscription and assignment are carried as structs instead of serialised bytes.
+// Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, DescribeGroups, DeleteGroups and
+// OffsetDelete. The "consumer" protocol's subscription and assignment are carried as structs
+// instead of serialised bytes.
 #ifndef KSIM_ENGINE_PROTOCOL_GROUP_MESSAGES_H_
 #define KSIM_ENGINE_PROTOCOL_GROUP_MESSAGES_H_
 
@@ -154,6 +155,35 @@ struct DescribeGroupsResponse : Response {
     std::vector<DescribedMember> members;
   };
   std::vector<Group> groups;
+};
+
+// DeleteGroups (kafka-consumer-groups --delete): each group must be Empty (or only hold
+// offsets); its offsets and metadata are deleted with tombstones.
+struct DeleteGroupsRequest : Request {
+  DeleteGroupsRequest() : Request(ApiKey::kDeleteGroups) {}
+  std::vector<std::string> groups;
+};
+
+struct DeleteGroupsResponse : Response {
+  DeleteGroupsResponse() : Response(ApiKey::kDeleteGroups) {}
+  // Per group: NONE, GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP, INVALID_GROUP_ID, NOT_COORDINATOR or
+  // COORDINATOR_LOAD_IN_PROGRESS.
+  std::map<std::string, Error> results;
+};
+
+// OffsetDelete (KIP-496, kafka-consumer-groups --delete-offsets).
+struct OffsetDeleteRequest : Request {
+  OffsetDeleteRequest() : Request(ApiKey::kOffsetDelete) {}
+  std::string group_id;
+  std::vector<TopicPartition> partitions;
+};
+
+struct OffsetDeleteResponse : Response {
+  OffsetDeleteResponse() : Response(ApiKey::kOffsetDelete) {}
+  // A group-level error leaves `partitions` empty.
+  Error error = Error::kNone;
+  // NONE, or GROUP_SUBSCRIBED_TO_TOPIC for a topic the group's members consume.
+  std::map<TopicPartition, Error> partitions;
 };
 
 }  // namespace ksim

@@ -51,6 +51,10 @@ class Scheduler {
   // from fibers and from event callbacks. Returns whether a fiber was woken.
   virtual bool Wake(WaitTicket ticket) = 0;
 
+  // Whether `ticket` is still current (armed or parked, not yet woken, timed out or killed):
+  // lets wait lists drop stale tickets without waking anybody.
+  virtual bool IsCurrent(WaitTicket ticket) const = 0;
+
   // Blocks the calling fiber until virtual time `t` (Arm + Park; kernels may do it in one step).
   virtual void SleepUntil(TimeNs t);
 

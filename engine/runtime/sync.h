@@ -4,6 +4,7 @@
 #ifndef KSIM_ENGINE_RUNTIME_SYNC_H_
 #define KSIM_ENGINE_RUNTIME_SYNC_H_
 
+#include <algorithm>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -49,9 +50,25 @@ class WaitList {
     for (const WaitTicket& t : w) s->Wake(t);
   }
   bool empty() const { return waiters_.empty(); }
+  // Tickets held, stale ones included.
+  size_t size() const { return waiters_.size(); }
+
+  // Adds a ticket the caller has armed (Scheduler::Arm) and will park on, so that one wait can
+  // be woken by any of several lists: the first notify wins, the others find the ticket stale.
+  // A list that is rarely notified drops its stale tickets as it grows (amortised O(1)).
+  void Add(WaitTicket ticket) {
+    if (waiters_.size() >= prune_at_) {
+      const Scheduler& s = Scheduler::Current();
+      std::erase_if(waiters_, [&s](const WaitTicket& t) { return !s.IsCurrent(t); });
+      prune_at_ = std::max<size_t>(kMinPruneAt, 2 * waiters_.size());
+    }
+    waiters_.push_back(ticket);
+  }
 
  private:
+  static constexpr size_t kMinPruneAt = 64;
   std::deque<WaitTicket> waiters_;
+  size_t prune_at_ = kMinPruneAt;
 };
 
 // A flag that, once set, releases every waiter (now and later).

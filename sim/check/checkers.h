@@ -43,6 +43,8 @@ inline constexpr const char* kCommitsMonotonic = "commits-monotonic";
 const std::vector<std::string>& AllCheckNames();
 
 // Acknowledged records (acks >= 1, no error) missing from every replica and the final read.
+// Records below their partition's retention floor (History::retention_floor: retention deleted
+// them from every replica) are expected to be absent, here and in liveness.
 CheckResult CheckNoLostAckedWrites(const History& h);
 // Like no-lost-acked-writes, but counts every send that succeeded, including acks=0 sends, which
 // succeed as soon as the request is written to the socket: what a fire-and-forget producer

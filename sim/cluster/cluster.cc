@@ -225,6 +225,8 @@ void Cluster::AddPartitions(const std::string& topic, int32_t count) {
 
 void Cluster::DeleteTopic(const std::string& topic) {
   kernel_->Spawn(admin_node_, "delete-topic", [this, topic] {
+    // (Runs as the admin client: DeleteTopics to the controller, then waits for every live
+    // replica to be deleted so the run can date the deletion.)
     // The brokers holding a replica now, and how many deletions of the topic each has seen.
     std::map<NodeId, std::pair<int32_t, int32_t>> holders;  // node -> (boot, deletions)
     for (NodeId node : broker_nodes_) {
@@ -242,7 +244,12 @@ void Cluster::DeleteTopic(const std::string& topic) {
     auto it = r.topics.find(topic);
     const Error e = it == r.topics.end() ? Error::kUnknownServerError : it->second;
     kernel_->Trace(kNoNode, "delete-topic", absl::StrCat(topic, ": ", ErrorName(e)));
-    if (e != Error::kNone) return;
+    if (e != Error::kNone) {
+      // Refused (e.g. delete.topic.enable=false): say so where the fault is listed.
+      result_.faults.push_back(
+          {hosts_.at(admin_node_)->Now(), absl::StrCat("delete topic ", topic, " refused: ", ErrorName(e))});
+      return;
+    }
     // The deletion is dated when every live replica is gone: a record acknowledged before
     // then may belong to the old topic (checkers then do not expect it to survive).
     Host& host = *hosts_.at(admin_node_);
@@ -258,6 +265,7 @@ void Cluster::DeleteTopic(const std::string& topic) {
       host.Sleep(10 * kMillisecond);
     }
     topic_deletions_.push_back({host.Now(), topic});
+    history_.ForgetTopic(topic, host.Now());
   });
 }
 
@@ -467,6 +475,7 @@ RunResult Cluster::Run(const ProgressFn& progress) {
   auto run_to = [&](TimeNs t) {
     while (kernel_->Now() < t) {
       kernel_->RunUntil(std::min(t, kernel_->Now() + kSecond));
+      ObserveRetention();
       if (progress) progress(kernel_->Now(), end);
     }
   };
@@ -487,6 +496,7 @@ RunResult Cluster::Run(const ProgressFn& progress) {
   });
   while (!read_done.is_set()) {
     kernel_->RunUntil(kernel_->Now() + kSecond);
+    ObserveRetention();
     if (progress) progress(std::min(kernel_->Now(), end), end);
   }
   result_.simulated_ns = kernel_->Now();
@@ -494,6 +504,25 @@ RunResult Cluster::Run(const ProgressFn& progress) {
   result_.trace_hash = kernel_->trace().HashHex();
   result_.events = kernel_->events_processed();
   return result_;
+}
+
+void Cluster::ObserveRetention() {
+  // Only when every broker is up is every replica of a partition seen.
+  std::map<TopicPartition, int64_t> floor;
+  for (NodeId node : broker_nodes_) {
+    Broker* broker = BrokerAt(node);
+    if (broker == nullptr) return;
+    for (const auto& [tp, part] : broker->partitions()) {
+      if (absl::StartsWith(tp.topic, "__")) continue;
+      const int64_t start = part->log().log_start_offset();
+      auto [it, first] = floor.try_emplace(tp, start);
+      if (!first) it->second = std::min(it->second, start);
+    }
+  }
+  for (const auto& [tp, start] : floor) {
+    if (start > 0) history_.ObserveLogStart(tp, start, kernel_->Now());
+  }
+  history_.Retire(kernel_->Now());
 }
 
 void Cluster::RunChecks() {

@@ -67,6 +67,9 @@ class Cluster final : public FaultTarget {
   ClusterDescription Describe();
   void SnapshotReplicas();
   void RunChecks();
+  // Tells the history how far retention has deleted every replica's log, and lets it retire
+  // what can no longer matter (main context, between kernel steps: no simulated event).
+  void ObserveRetention();
 
   Scenario sc_;
   std::unique_ptr<Kernel> kernel_;

@@ -37,6 +37,48 @@ Workload::Workload(Cluster& cluster, const Scenario& sc) : cluster_(cluster), sc
   if (!consumers_.empty()) {
     cluster_.kernel().OnCrash([this](NodeId node) { OnNodeCrash(node); });
   }
+  // The history retires records per group subscription; a retired record will not be polled
+  // any more, so its send time is no longer needed for the end-to-end latency.
+  std::map<std::string, std::vector<const ConsumerSpec*>> groups;
+  for (const ConsumerSpec& c : sc_.consumers) groups[c.group].push_back(&c);
+  for (const auto& [group, specs] : groups) {
+    cluster_.history().DeclareGroup(group, [specs](const std::string& topic) {
+      for (const ConsumerSpec* c : specs) {
+        if (Subscribes(*c, topic)) return true;
+      }
+      return false;
+    });
+  }
+  cluster_.history().set_on_retired([this](RecordId r) { e2e_send_time_.erase(r); });
+}
+
+bool Workload::Subscribes(const ConsumerSpec& c, const std::string& topic) {
+  return c.pattern.empty()
+             ? std::find(c.subscribe.begin(), c.subscribe.end(), topic) != c.subscribe.end()
+             : std::regex_match(topic, std::regex(c.pattern));
+}
+
+bool Workload::Consumed(const std::string& topic) {
+  auto [it, first] = consumed_topics_.try_emplace(topic, false);
+  if (first) {
+    for (const ConsumerSpec& c : sc_.consumers) it->second = it->second || Subscribes(c, topic);
+  }
+  return it->second;
+}
+
+bool Workload::Compacted(const std::string& topic) {
+  auto [it, first] = compacted_topics_.try_emplace(topic, false);
+  if (!first) return it->second;
+  auto policy = sc_.broker_config.find("log.cleanup.policy");
+  it->second = policy != sc_.broker_config.end() &&
+               policy->second.find("compact") != std::string::npos;
+  for (const TopicSpec& t : sc_.topics) {
+    auto p = t.config.find("cleanup.policy");
+    if (t.name == topic && p != t.config.end()) {
+      it->second = p->second.find("compact") != std::string::npos;
+    }
+  }
+  return it->second;
 }
 
 void Workload::Start(Event* ready, TimeNs stop) {
@@ -68,12 +110,7 @@ void Workload::OnNodeCrash(NodeId node) {
   auto g = group_generation_.find(rb.group);
   if (g != group_generation_.end()) open.after_generation = g->second;
   for (const TopicSpec& t : sc_.topics) {
-    const bool subscribed =
-        inst.spec->pattern.empty()
-            ? std::find(inst.spec->subscribe.begin(), inst.spec->subscribe.end(), t.name) !=
-                  inst.spec->subscribe.end()
-            : std::regex_match(t.name, std::regex(inst.spec->pattern));
-    if (subscribed) open.partitions += static_cast<size_t>(t.partitions);
+    if (Subscribes(*inst.spec, t.name)) open.partitions += static_cast<size_t>(t.partitions);
   }
   open_rebalances_.push_back(std::move(open));
   cluster_.result().rebalances.push_back(std::move(rb));
@@ -323,8 +360,8 @@ void Workload::OnPoll(const std::string& consumer, const std::string& group, int
 void Workload::RecordConsumed(const std::string& consumer, const std::string& group,
                               int32_t generation, const ConsumerRecord& r) {
   const TimeNs now = cluster_.kernel().Now();
-  cluster_.history().polls.push_back(
-      PollOp{now, consumer, group, generation, r.tp, r.offset, r.record_id});
+  cluster_.history().RecordPoll(
+      PollEvent{now, consumer, group, generation, r.tp, r.offset, r.record_id});
   RunResult& res = cluster_.result();
   ++res.records_consumed;
   const int64_t second = now / kSecond;
@@ -340,8 +377,8 @@ void Workload::RecordConsumed(const std::string& consumer, const std::string& gr
 
 void Workload::OnCommit(const std::string& consumer, const std::string& group,
                         int32_t generation, const TopicPartition& tp, int64_t offset, bool ok) {
-  cluster_.history().commits.push_back(
-      CommitOp{cluster_.kernel().Now(), consumer, group, generation, tp, offset, ok});
+  cluster_.history().RecordCommit(cluster_.kernel().Now(), consumer, group, generation, tp,
+                                  offset, ok);
 }
 
 void Workload::OnAssignment(const std::string& consumer, const std::string& group,
@@ -360,8 +397,7 @@ void Workload::OnAssignment(const std::string& consumer, const std::string& grou
     open.assigned.insert(parts.begin(), parts.end());
     open.done = open.assigned.size() >= open.partitions;
   }
-  cluster_.history().assignments.push_back(
-      AssignmentOp{cluster_.kernel().Now(), group, generation, consumer, parts});
+  cluster_.history().RecordAssignment(now, group, generation, consumer, parts);
   cluster_.kernel().Trace(kNoNode, "rebalance",
                           absl::StrCat(group, " generation ", generation, ": ", consumer, " owns ",
                                        parts.size(), " partitions"));
@@ -369,6 +405,10 @@ void Workload::OnAssignment(const std::string& consumer, const std::string& grou
 
 // Rows exist for every second up to `second`, each labelled, including quiet ones.
 void Workload::GrowPerSecond(RunResult& res, int64_t second) {
+  // Only the last row can still be recorded into: the clock does not go back.
+  if (!res.per_second.empty() && res.per_second.size() <= static_cast<size_t>(second)) {
+    res.per_second.back().produce_latency_ns.Freeze();
+  }
   while (res.per_second.size() <= static_cast<size_t>(second)) {
     SecondStats row;
     row.second = static_cast<int64_t>(res.per_second.size());
@@ -499,9 +539,10 @@ void Workload::RunProducer(const Instance& inst, Event* ready, TimeNs stop) {
 void Workload::OnSend(const std::string& client_id, const SimRecord& r) {
   History& h = cluster_.history();
   const TimeNs now = cluster_.kernel().Now();
-  h.sends.push_back(SendOp{now, client_id, r.record_id, r.topic});
+  h.RecordSend(client_id, r.record_id);
   send_time_[r.record_id] = now;
-  if (!sc_.consumers.empty()) e2e_send_time_[r.record_id] = now;
+  // Records of topics no group subscribes to are never polled.
+  if (!sc_.consumers.empty() && Consumed(r.topic)) e2e_send_time_[r.record_id] = now;
   RunResult& res = cluster_.result();
   ++res.records_sent;
   const int64_t second = now / kSecond;
@@ -515,21 +556,13 @@ void Workload::OnComplete(const std::string& client_id, const SimRecord& r,
   History& h = cluster_.history();
   RunResult& res = cluster_.result();
   const TimeNs now = cluster_.kernel().Now();
-  AckOp a;
+  AckEvent a;
   a.time = now;
   a.producer = client_id;
   a.record = r.record_id;
   a.acks_zero = acks_zero;
   // Keys of records in compacted topics, for the checkers (superseded records may be cleaned).
-  auto policy = sc_.broker_config.find("log.cleanup.policy");
-  a.compacted = policy != sc_.broker_config.end() &&
-                policy->second.find("compact") != std::string::npos;
-  for (const TopicSpec& t : sc_.topics) {
-    auto p = t.config.find("cleanup.policy");
-    if (t.name == r.topic && p != t.config.end()) {
-      a.compacted = p->second.find("compact") != std::string::npos;
-    }
-  }
+  a.compacted = Compacted(r.topic);
   if (a.compacted && !r.key.is_null()) {
     a.key = absl::StrCat(static_cast<int>(r.key.kind), ":", r.key.text, ":", r.key.number, ":",
                          r.key.synthetic_bytes);
@@ -553,14 +586,14 @@ void Workload::OnComplete(const std::string& client_id, const SimRecord& r,
     }
   } else {
     a.error = Error::kUnknownServerError;
-    a.error_message = std::string(result.status().message());
+    const std::string message(result.status().message());
     ++res.records_failed;
     ++ss.failed;
-    std::string reason = a.error_message.substr(0, a.error_message.find(':'));
+    const std::string reason(message.substr(0, message.find(':')));
     ++res.errors[reason.empty() ? "unknown" : reason];
   }
   send_time_.erase(r.record_id);
-  h.acks.push_back(std::move(a));
+  h.RecordAck(a);
 }
 
 }  // namespace ksim

@@ -78,6 +78,10 @@ class Workload final : public ProducerObserver, public ConsumerObserver {
   void RecordConsumed(const std::string& consumer, const std::string& group,
                       int32_t generation, const ConsumerRecord& r);
   static void GrowPerSecond(RunResult& res, int64_t second);
+  static bool Subscribes(const ConsumerSpec& c, const std::string& topic);
+  // Some group subscribes to `topic` / `topic` is compacted (cached per topic).
+  bool Consumed(const std::string& topic);
+  bool Compacted(const std::string& topic);
   Datum NextKey(const KeySpec& k, Datum::Kind kind, Rng& rng, int64_t* sequential);
 
   Cluster& cluster_;
@@ -94,6 +98,8 @@ class Workload final : public ProducerObserver, public ConsumerObserver {
   std::vector<OpenRebalance> open_rebalances_;
   std::vector<std::shared_ptr<void>> pools_;     // worker-pool state, kept for the run
   std::map<uint64_t, TimeNs> send_time_;
+  std::map<std::string, bool, std::less<>> consumed_topics_;
+  std::map<std::string, bool, std::less<>> compacted_topics_;
   // Clients stay alive until the simulation is torn down: their fibers may still be inside.
   std::vector<std::shared_ptr<KafkaProducer>> producer_objects_;
   uint64_t next_record_id_ = 1;

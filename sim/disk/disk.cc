@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <optional>
+#include <set>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "engine/runtime/check.h"
@@ -52,6 +54,32 @@ void Disk::Cache(Entry& e) {
   cached_bytes_ += e.chunk.size_bytes;
 }
 
+void Disk::NoteCached(std::string_view path, int64_t offset) {
+  cache_order_.emplace_back(std::string(path), offset);
+  if (cache_order_.size() >= compact_cache_order_at_) CompactCacheOrder();
+}
+
+void Disk::CompactCacheOrder() {
+  // Drops what eviction would skip or find already evicted: chunks no longer cached (evicted,
+  // truncated, files deleted) and later entries of a chunk listed earlier (a checkpoint file
+  // rewritten in place, a chunk read back after its eviction). Without this the list grows
+  // with every append and rewrite while the cache never fills.
+  std::set<std::pair<std::string, int64_t>> seen;
+  std::deque<std::pair<std::string, int64_t>> kept;
+  for (auto& [path, offset] : cache_order_) {
+    auto f = files_.find(path);
+    if (f == files_.end()) continue;
+    const std::vector<Entry>& entries = f->second.entries;
+    auto e = std::lower_bound(entries.begin(), entries.end(), offset,
+                              [](const Entry& x, int64_t o) { return x.offset < o; });
+    if (e == entries.end() || e->offset != offset || !e->cached) continue;
+    if (!seen.emplace(path, offset).second) continue;
+    kept.emplace_back(std::move(path), offset);
+  }
+  cache_order_.swap(kept);
+  compact_cache_order_at_ = std::max<size_t>(kMinCompactAt, 2 * cache_order_.size());
+}
+
 void Disk::EvictIfNeeded() {
   // Clean chunks go first, oldest first; dirty ones wait for write-back.
   size_t scanned = 0;
@@ -87,8 +115,9 @@ absl::Status Disk::Append(std::string_view path, Chunk chunk) {
   Cache(e);
   dirty_bytes_ += e.chunk.size_bytes;
   stats_.bytes_appended += e.chunk.size_bytes;
-  cache_order_.emplace_back(std::string(path), e.offset);
+  const int64_t offset = e.offset;
   f.entries.push_back(std::move(e));
+  NoteCached(path, offset);
   EvictIfNeeded();
   ScheduleFlush();
   if (dirty_bytes_ > p_.dirty_background_bytes) Flush();
@@ -114,7 +143,7 @@ absl::StatusOr<std::vector<Chunk>> Disk::Read(std::string_view path, int64_t off
     } else {
       miss += e->chunk.size_bytes;
       Cache(*e);
-      cache_order_.emplace_back(std::string(path), e->offset);
+      NoteCached(path, e->offset);
     }
   }
   stats_.bytes_read_from_cache += hit;
@@ -243,8 +272,8 @@ absl::Status Disk::WriteAtomically(std::string_view path, Chunk chunk) {
   f.size = bytes;
   f.durable = bytes;
   Cache(e);
-  cache_order_.emplace_back(std::string(path), 0);
   f.entries.push_back(std::move(e));
+  NoteCached(path, 0);
   return absl::OkStatus();
 }
 

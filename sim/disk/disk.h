@@ -75,6 +75,8 @@ class Disk final : public FileSystem {
   const DiskStats& stats() const { return stats_; }
   int64_t dirty_bytes() const { return dirty_bytes_; }
   int64_t cached_bytes() const { return cached_bytes_; }
+  // Entries of the eviction-order list (bounded by about twice the cached chunks).
+  size_t cache_list_entries() const { return cache_order_.size(); }
   int64_t DurableSize(std::string_view path) const;
 
  private:
@@ -98,6 +100,10 @@ class Disk final : public FileSystem {
   void ScheduleFlush();
   void Flush();
   void Cache(Entry& e);
+  // Lists a chunk that just entered the cache (eviction order); compacts the list when it
+  // has doubled since the last compaction.
+  void NoteCached(std::string_view path, int64_t offset);
+  void CompactCacheOrder();
   void EvictIfNeeded();
 
   Kernel& kernel_;
@@ -109,6 +115,8 @@ class Disk final : public FileSystem {
   int64_t dirty_bytes_ = 0;
   int64_t cached_bytes_ = 0;
   std::deque<std::pair<std::string, int64_t>> cache_order_;  // (path, offset), oldest first
+  static constexpr size_t kMinCompactAt = 4096;
+  size_t compact_cache_order_at_ = kMinCompactAt;
   bool flush_scheduled_ = false;
   uint64_t power_epoch_ = 0;
   DiskStats stats_;

@@ -249,6 +249,12 @@ bool Kernel::Wake(WaitTicket ticket) {
   return true;
 }
 
+bool Kernel::IsCurrent(WaitTicket ticket) const {
+  KSIM_CHECK(ticket.slot < fiber_count_);
+  const FiberRec& f = Rec(ticket.slot);
+  return f.gen == ticket.gen && (f.armed || f.parked);
+}
+
 void Kernel::MakeRunnable(FiberRec& f) {
   KSIM_CHECK(f.parked);
   f.parked = false;

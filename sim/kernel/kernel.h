@@ -58,6 +58,7 @@ class Kernel final : public Scheduler {
   WaitTicket Arm() override;
   WakeReason Park(TimeNs deadline) override;
   bool Wake(WaitTicket ticket) override;
+  bool IsCurrent(WaitTicket ticket) const override;
   // Arm and Park in one step: the hot path of every timed sleep.
   void SleepUntil(TimeNs t) override;
 

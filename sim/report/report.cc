@@ -238,8 +238,8 @@ std::string ToCsv(const RunResult& r) {
   for (const SecondStats& s : r.per_second) {
     absl::StrAppendFormat(&out, "%d,%d,%d,%d,%d,%.6f,%.3f,%.3f,%.3f\n", s.second, s.sent, s.acked,
                           s.failed, s.consumed, static_cast<double>(s.acked_bytes) / 1e6,
-                          Ms(s.produce_latency_ns.Percentile(50)),
-                          Ms(s.produce_latency_ns.Percentile(99)), Ms(s.produce_latency_ns.max()));
+                          Ms(s.produce_latency_ns.p50_ns()), Ms(s.produce_latency_ns.p99_ns()),
+                          Ms(s.produce_latency_ns.max_ns()));
   }
   return out;
 }

@@ -109,8 +109,7 @@ class Reader {
   // Keys accepted by name whose effect is not modelled yet.
   static bool NotModelled(const std::string& key) {
     static const std::vector<std::string> keys = {
-        "offsets.retention.minutes",
-        "delete.topic.enable", "log.index.interval.bytes", "index.interval.bytes",
+        "log.index.interval.bytes", "index.interval.bytes",
         "message.timestamp.type", "connections.max.idle.ms",
         "key.deserializer",
         "value.deserializer",

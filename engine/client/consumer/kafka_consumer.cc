@@ -119,11 +119,8 @@ void KafkaConsumer::SetAssignment(const std::vector<TopicPartition>& parts) {
     next[tp] = it == assigned_.end() ? PartitionState{} : it->second;
   }
   assigned_ = std::move(next);
-  std::deque<ConsumerRecord> keep;
-  for (const auto& r : buffered_) {
-    if (assigned_.count(r.tp) > 0) keep.push_back(r);
-  }
-  buffered_.swap(keep);
+  std::erase_if(completed_,
+                [this](const CompletedFetch& f) { return assigned_.count(f.tp) == 0; });
 }
 
 std::map<std::string, GroupAssignment> KafkaConsumer::ComputeAssignment(
@@ -333,7 +330,7 @@ absl::Status KafkaConsumer::ResolvePositions(TimeNs deadline) {
   return absl::OkStatus();
 }
 
-std::vector<ConsumerRecord> KafkaConsumer::FetchRound(TimeNs deadline) {
+void KafkaConsumer::FetchRound(TimeNs deadline) {
   std::map<NodeId, std::shared_ptr<FetchRequest>> by_node;
   for (auto& [tp, st] : assigned_) {
     if (!st.position) continue;
@@ -383,15 +380,14 @@ std::vector<ConsumerRecord> KafkaConsumer::FetchRound(TimeNs deadline) {
     // Fibers already running hold the old event: re-check readiness after a short wait.
     fetch_done_->Wait(std::min(deadline, DeadlineAfter(rt_.Now(), 10 * kMillisecond)));
   }
-  std::vector<ConsumerRecord> out;
   for (auto it = pending_fetches_.begin(); it != pending_fetches_.end();) {
     if (!it->second.response.ready()) {
       ++it;
       continue;
     }
     const auto r = it->second.response.Get();
-    const std::map<TopicPartition, FetchPartition> it_request_partitions =
-        it->second.request->partitions;
+    const std::shared_ptr<FetchRequest> request = std::move(it->second.request);
+    const std::map<TopicPartition, FetchPartition>& it_request_partitions = request->partitions;
     it = pending_fetches_.erase(it);
     if (!r.ok() || (*r)->api() != ApiKey::kFetch) {
       metadata_.RequestUpdate();
@@ -414,19 +410,46 @@ std::vector<ConsumerRecord> KafkaConsumer::FetchRound(TimeNs deadline) {
         if (InvalidatesMetadata(pr.error)) metadata_.RequestUpdate();
         continue;
       }
-      int64_t pos = *st->second.fetch_position;
+      // Record o of batch b is b->base_offset() + i for i < record_count(); those in
+      // [fetch position, HW) are returned, by DrainCompleted.
+      const int64_t start = *st->second.fetch_position;
+      int64_t pos = start;
       for (const BatchPtr& b : pr.batches) {
-        for (int32_t i = 0; i < b->record_count(); ++i) {
-          const int64_t o = b->base_offset() + i;
-          if (o < pos || o >= pr.high_watermark) continue;
-          out.push_back({tp, o, b->record_id(i), b->max_timestamp_ms(), b->value_size(i)});
-          pos = o + 1;
-        }
+        const int64_t last = std::min<int64_t>(b->base_offset() + b->record_count() - 1,
+                                               pr.high_watermark - 1);
+        if (last >= std::max(pos, b->base_offset())) pos = last + 1;
       }
+      if (pos == start) continue;
       st->second.fetch_position = pos;
+      completed_.push_back(CompletedFetch{tp, pr.batches, 0, start, pos});
     }
   }
-  return out;
+}
+
+void KafkaConsumer::DrainCompleted(size_t max, std::vector<ConsumerRecord>& out) {
+  while (!completed_.empty() && out.size() < max) {
+    CompletedFetch& f = completed_.front();
+    auto st = assigned_.find(f.tp);
+    while (f.batch < f.batches.size() && f.next_offset < f.end_offset && out.size() < max) {
+      const RecordBatch& b = *f.batches[f.batch];
+      const int64_t end = b.base_offset() + b.record_count();
+      if (f.next_offset >= end) {
+        ++f.batch;
+        continue;
+      }
+      const int64_t o = std::max(f.next_offset, b.base_offset());
+      if (o >= f.end_offset) {
+        f.batch = f.batches.size();
+        break;
+      }
+      const auto i = static_cast<int32_t>(o - b.base_offset());
+      out.push_back({f.tp, o, b.record_id(i), b.max_timestamp_ms(), b.value_size(i)});
+      f.next_offset = o + 1;
+      if (st != assigned_.end()) st->second.position = o + 1;
+      if (observer_ != nullptr) observer_->OnPoll(client_id_, group_id_, generation_, out.back());
+    }
+    if (f.batch >= f.batches.size() || f.next_offset >= f.end_offset) completed_.pop_front();
+  }
 }
 
 absl::StatusOr<std::vector<ConsumerRecord>> KafkaConsumer::Poll(DurationNs timeout) {
@@ -442,29 +465,22 @@ absl::StatusOr<std::vector<ConsumerRecord>> KafkaConsumer::Poll(DurationNs timeo
     metadata_.MaybeRefresh(deadline);
     MaybeRejoinOnMetadataChange();
     if (absl::Status s = ResolvePositions(deadline); !s.ok()) return s;
-    if (buffered_.empty()) {
+    if (completed_.empty()) {
       const bool had_pending = !pending_fetches_.empty();
       const TimeNs round_start = rt_.Now();
-      for (ConsumerRecord& r : FetchRound(deadline)) buffered_.push_back(std::move(r));
+      FetchRound(deadline);
       // Nothing could be fetched (no known leader, no position yet) and nothing is in flight:
       // back off instead of spinning at one instant of virtual time.
-      if (buffered_.empty() && !had_pending && pending_fetches_.empty() &&
+      if (completed_.empty() && !had_pending && pending_fetches_.empty() &&
           rt_.Now() == round_start && !assigned_.empty() && rt_.Now() < deadline) {
         rt_.SleepUntil(std::min(
             deadline,
             DeadlineAfter(rt_.Now(), config_.GetLong("retry.backoff.ms") * kMillisecond)));
       }
     }
-    if (!buffered_.empty()) {
+    if (!completed_.empty()) {
       std::vector<ConsumerRecord> out;
-      const size_t max = static_cast<size_t>(config_.GetInt("max.poll.records"));
-      while (!buffered_.empty() && out.size() < max) {
-        out.push_back(buffered_.front());
-        buffered_.pop_front();
-        auto st = assigned_.find(out.back().tp);
-        if (st != assigned_.end()) st->second.position = out.back().offset + 1;
-        if (observer_ != nullptr) observer_->OnPoll(client_id_, group_id_, generation_, out.back());
-      }
+      DrainCompleted(static_cast<size_t>(config_.GetInt("max.poll.records")), out);
       last_poll_ = rt_.Now();
       return out;
     }
@@ -628,11 +644,7 @@ void KafkaConsumer::Seek(const TopicPartition& tp, int64_t offset) {
   KSIM_CHECK_MSG(it != assigned_.end(), "seek on a partition not assigned: " + tp.ToString());
   it->second.position = offset;
   it->second.fetch_position = offset;
-  std::deque<ConsumerRecord> keep;
-  for (const auto& r : buffered_) {
-    if (r.tp != tp) keep.push_back(r);
-  }
-  buffered_.swap(keep);
+  std::erase_if(completed_, [&tp](const CompletedFetch& f) { return f.tp == tp; });
 }
 
 void KafkaConsumer::SeekToBeginning(const std::vector<TopicPartition>& tps) {

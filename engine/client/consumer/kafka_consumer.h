@@ -7,6 +7,7 @@
 #ifndef KSIM_ENGINE_CLIENT_CONSUMER_KAFKA_CONSUMER_H_
 #define KSIM_ENGINE_CLIENT_CONSUMER_KAFKA_CONSUMER_H_
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -17,6 +18,7 @@
 
 #include "engine/client/client_metadata.h"
 #include "engine/config/config_def.h"
+#include "engine/log/record_batch.h"
 #include "engine/protocol/group_messages.h"
 #include "engine/rpc/rpc_client.h"
 #include "engine/runtime/runtime.h"
@@ -124,7 +126,11 @@ class KafkaConsumer {
       const std::string& protocol, const std::vector<JoinGroupMember>& members);
   void SetAssignment(const std::vector<TopicPartition>& parts);
   absl::Status ResolvePositions(TimeNs deadline);
-  std::vector<ConsumerRecord> FetchRound(TimeNs deadline);
+  // Sends fetches to the brokers without one in flight, waits for some answer (or the
+  // deadline) and queues what arrived in completed_.
+  void FetchRound(TimeNs deadline);
+  // Moves up to `max` buffered records into `out`, advancing positions.
+  void DrainCompleted(size_t max, std::vector<ConsumerRecord>& out);
   absl::StatusOr<ResponsePtr> CallCoordinator(std::shared_ptr<Request> r, TimeNs deadline);
   RpcClient& ClientFor(NodeId node);
   void HeartbeatLoop(std::shared_ptr<bool> alive);
@@ -142,7 +148,7 @@ class KafkaConsumer {
   std::string pattern_;
   bool manual_ = false;
   std::map<TopicPartition, PartitionState> assigned_;
-  std::deque<ConsumerRecord> buffered_;
+  std::deque<CompletedFetch> completed_;
   std::map<NodeId, std::unique_ptr<RpcClient>> clients_;
   NodeId coordinator_ = kNoNode;
   std::string member_id_;

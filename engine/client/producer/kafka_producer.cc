@@ -103,12 +103,8 @@ void KafkaProducer::Send(SimRecord record, SendCallback callback) {
   if (record.partition.has_value()) {
     partition = *record.partition;
   } else {
-    const std::string& topic = record.topic;
-    ClusterView view{*partitions, metadata_.AvailablePartitions(topic),
-                     [this, &topic](int32_t p) {
-                       return accumulator_.QueuedBatches(TopicPartition{topic, p});
-                     }};
-    partition = partitioner_->Partition(record.topic, key_bytes, *partitions, view, rng_);
+    partition = partitioner_->Partition(record.topic, key_bytes, *partitions,
+                                        ViewOf(record.topic, *partitions), rng_);
   }
   if (record.timestamp_ms < 0) record.timestamp_ms = rt_.Now() / kMillisecond;
   PendingRecord pr;
@@ -124,34 +120,15 @@ void KafkaProducer::Send(SimRecord record, SendCallback callback) {
         max_request_size_, ", which is the value of the max.request.size configuration.")));
     return;
   }
-  const uint64_t id = record.record_id;
-  pending_records_[id] = record;
-  pr.callback = [this, id, callback, partition](const SendResult& r) {
-    auto it = pending_records_.find(id);
-    if (it != pending_records_.end()) {
-      if (!interceptors_.empty()) {
-        if (r.ok()) {
-          interceptors_.OnAcknowledgement(*r, absl::OkStatus());
-        } else {
-          interceptors_.OnSendError(it->second, partition, r.status());
-        }
-      }
-      if (observer_ != nullptr) observer_->OnComplete(client_id_, it->second, r, acks_ == 0);
-      pending_records_.erase(it);
-    }
-    if (r.ok()) {
-      ++records_acked_;
-    } else {
-      ++records_failed_;
-    }
-    if (callback) callback(r);
-  };
   TopicPartition tp{record.topic, partition};
   const int64_t record_bytes = pr.size_bytes;
-  auto full = accumulator_.Append(tp, std::move(pr), rt_.Now(), deadline);
+  // The record rides in its batch until it completes (FinishRecord), as Kafka's thunks do.
+  pr.record = std::move(record);
+  pr.callback = std::move(callback);
+  auto full = accumulator_.Append(tp, pr, rt_.Now(), deadline);
   if (!full.ok()) {
-    auto it = pending_records_.find(id);
-    if (it != pending_records_.end()) pending_records_.erase(it);
+    record = std::move(pr.record);  // Append leaves the record on error
+    callback = std::move(pr.callback);
     fail(full.status());
     return;
   }
@@ -159,6 +136,19 @@ void KafkaProducer::Send(SimRecord record, SendCallback callback) {
     partitioner_->OnAppend(tp, record_bytes, accumulator_.AllBatchesFull(tp));
   }
   if (*full || accumulator_.buffered_bytes() > 0) wakeup_.Set();
+}
+
+const ClusterView& KafkaProducer::ViewOf(const std::string& topic, int32_t num_partitions) {
+  CachedView& c = views_[topic];
+  if (c.metadata_version != metadata_.version() || c.view.num_partitions != num_partitions) {
+    c.metadata_version = metadata_.version();
+    c.view.num_partitions = num_partitions;
+    c.view.available = metadata_.AvailablePartitions(topic);
+    c.view.queue_batches = [this, topic](int32_t p) {
+      return accumulator_.QueuedBatches(TopicPartition{topic, p});
+    };
+  }
+  return c.view;
 }
 
 bool KafkaProducer::EnsureProducerId() {
@@ -244,6 +234,11 @@ bool KafkaProducer::PrepareSequences(const TopicPartition& tp) {
   // Sequences change only when nothing of the partition is in flight (their answers decide
   // what the broker has).
   if (in_flight_per_partition_[tp] > 0) return false;
+  // A partition on an older epoch because another one bumped it keeps that epoch for its
+  // retries (the broker may have written them: a new epoch would write them twice); fresh
+  // batches move to the new epoch once the retries are through (Kafka's
+  // hasStaleProducerIdAndEpoch waits for in-flight batches the same way).
+  if (!bump && accumulator_.HeadIsSequenced(tp)) return true;
   if (bump) {
     // Kafka's idempotent producer bumps its epoch locally (a new producer id only at the
     // epoch's maximum, not modelled) and numbers the partition's batches from 0 again.
@@ -382,14 +377,30 @@ void KafkaProducer::Complete(ProducerBatch& batch, const SendResult& first, int6
     PendingRecord& r = batch.records[i];
     RecordMetadata md{batch.tp, base_offset < 0 ? -1 : base_offset + static_cast<int64_t>(i),
                       r.timestamp_ms};
-    if (r.callback) r.callback(SendResult(md));
+    FinishRecord(r, batch.tp.partition, SendResult(std::move(md)));
   }
 }
 
 void KafkaProducer::FailBatch(ProducerBatch& batch, const absl::Status& status) {
-  for (PendingRecord& r : batch.records) {
-    if (r.callback) r.callback(status);
+  const SendResult result(status);
+  for (PendingRecord& r : batch.records) FinishRecord(r, batch.tp.partition, result);
+}
+
+void KafkaProducer::FinishRecord(PendingRecord& r, int32_t partition, const SendResult& result) {
+  if (!interceptors_.empty()) {
+    if (result.ok()) {
+      interceptors_.OnAcknowledgement(*result, absl::OkStatus());
+    } else {
+      interceptors_.OnSendError(r.record, partition, result.status());
+    }
   }
+  if (observer_ != nullptr) observer_->OnComplete(client_id_, r.record, result, acks_ == 0);
+  if (result.ok()) {
+    ++records_acked_;
+  } else {
+    ++records_failed_;
+  }
+  if (r.callback) r.callback(result);
 }
 
 void KafkaProducer::Flush() {

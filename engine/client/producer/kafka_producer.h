@@ -17,6 +17,7 @@
 #include "engine/client/client_metadata.h"
 #include "engine/log/compression.h"
 #include "engine/client/producer/interceptor.h"
+#include "engine/client/producer/partitioner.h"
 #include "engine/client/producer/record.h"
 #include "engine/client/producer/serializer.h"
 #include "engine/client/producer/record_accumulator.h"
@@ -27,8 +28,6 @@
 #include "engine/runtime/sync.h"
 
 namespace ksim {
-
-class Partitioner;
 
 // Hooks for the simulator's history recorder.
 class ProducerObserver {
@@ -82,11 +81,16 @@ class KafkaProducer {
                     const std::string& message);
   void Complete(ProducerBatch& batch, const SendResult& first_result, int64_t base_offset);
   void FailBatch(ProducerBatch& batch, const absl::Status& status);
+  // One record's completion: interceptors, observer, counters, then the application's callback.
+  void FinishRecord(PendingRecord& r, int32_t partition, const SendResult& result);
   bool EnsureProducerId();
   // Idempotence: brings the partition's sequences up to the producer's epoch (bumping it
   // if the partition asked for it); false while its in-flight batches must come back first.
   bool PrepareSequences(const TopicPartition& tp);
   BatchPtr ToRecordBatch(const ProducerBatch& b) const;
+  // What the partitioner sees of `topic`, rebuilt only when the metadata changed (send() is
+  // per record; the view is per metadata update).
+  const ClusterView& ViewOf(const std::string& topic, int32_t num_partitions);
 
   Runtime& rt_;
   Config config_;
@@ -133,7 +137,11 @@ class KafkaProducer {
   int64_t records_failed_ = 0;
   int64_t requests_sent_ = 0;
   int64_t retries_ = 0;
-  std::map<uint64_t, SimRecord> pending_records_;  // for observer callbacks, by record id
+  struct CachedView {
+    uint64_t metadata_version = ~uint64_t{0};
+    ClusterView view;
+  };
+  std::map<std::string, CachedView> views_;
 };
 
 }  // namespace ksim

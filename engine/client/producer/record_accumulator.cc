@@ -11,7 +11,7 @@ int64_t EstimateRecordBytes(int32_t key_size_bytes, int32_t value_size_bytes) {
   return 10 + std::max(key_size_bytes, 0) + value_size_bytes;
 }
 
-absl::StatusOr<bool> RecordAccumulator::Append(const TopicPartition& tp, PendingRecord record,
+absl::StatusOr<bool> RecordAccumulator::Append(const TopicPartition& tp, PendingRecord& record,
                                                TimeNs now, TimeNs max_block_deadline) {
   const int64_t needed = record.size_bytes + kBatchHeaderBytes;
   if (needed > o_.buffer_memory_bytes) {
@@ -41,6 +41,7 @@ absl::StatusOr<bool> RecordAccumulator::Append(const TopicPartition& tp, Pending
   auto b = std::make_unique<ProducerBatch>();
   b->tp = tp;
   b->created = now;
+  expiry_check_at_ = std::min(expiry_check_at_, DeadlineAfter(now, o_.delivery_timeout_ns));
   b->size_bytes = kBatchHeaderBytes + record.size_bytes;
   b->allocated_bytes = alloc;
   b->records.push_back(std::move(record));
@@ -99,6 +100,8 @@ std::unique_ptr<ProducerBatch> RecordAccumulator::Drain(const TopicPartition& tp
 
 void RecordAccumulator::Reenqueue(std::unique_ptr<ProducerBatch> batch, TimeNs now) {
   batch->last_attempt = now;
+  expiry_check_at_ =
+      std::min(expiry_check_at_, DeadlineAfter(batch->created, o_.delivery_timeout_ns));
   auto& q = queues_[batch->tp];
   // Retried batches go first, ordered by sequence, as Kafka's insertInSequenceOrder does.
   auto pos = q.begin();
@@ -107,6 +110,11 @@ void RecordAccumulator::Reenqueue(std::unique_ptr<ProducerBatch> batch, TimeNs n
     ++pos;
   }
   q.insert(pos, std::move(batch));
+}
+
+bool RecordAccumulator::HeadIsSequenced(const TopicPartition& tp) const {
+  auto it = queues_.find(tp);
+  return it != queues_.end() && !it->second.empty() && it->second.front()->base_sequence >= 0;
 }
 
 void RecordAccumulator::ResetSequences(const TopicPartition& tp) {
@@ -123,10 +131,17 @@ void RecordAccumulator::Deallocate(const ProducerBatch& batch) {
 
 std::vector<std::unique_ptr<ProducerBatch>> RecordAccumulator::Expire(TimeNs now) {
   std::vector<std::unique_ptr<ProducerBatch>> out;
+  // The sender asks at every wake-up; nothing can have expired before the bound.
+  if (now < expiry_check_at_) return out;
+  expiry_check_at_ = kForever;
   for (auto& [tp, q] : queues_) {
     while (!q.empty() && now - q.front()->created >= o_.delivery_timeout_ns) {
       out.push_back(std::move(q.front()));
       q.pop_front();
+    }
+    for (const auto& b : q) {
+      expiry_check_at_ =
+          std::min(expiry_check_at_, DeadlineAfter(b->created, o_.delivery_timeout_ns));
     }
   }
   return out;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/client/producer/record.h"
 #include "engine/protocol/api.h"
 #include "engine/runtime/sync.h"
 
@@ -30,7 +31,8 @@ struct PendingRecord {
   int32_t value_size_bytes = 0;
   int64_t timestamp_ms = 0;
   int64_t size_bytes = 0;  // estimated bytes in the batch
-  SendCallback callback;
+  SimRecord record;        // as sent (after interceptors), for observers and interceptors
+  SendCallback callback;   // the application's; may be empty
 };
 
 struct ProducerBatch {
@@ -62,7 +64,8 @@ class RecordAccumulator {
 
   // Appends a record to the partition's last open batch (or a new one), blocking for buffer
   // space until `max_block_deadline`. Returns whether a batch became full (wake the sender).
-  absl::StatusOr<bool> Append(const TopicPartition& tp, PendingRecord record, TimeNs now,
+  // `record` is moved into the batch on success and left as it was on error.
+  absl::StatusOr<bool> Append(const TopicPartition& tp, PendingRecord& record, TimeNs now,
                               TimeNs max_block_deadline);
   // Partitions whose first batch may be sent now, and the earliest time another becomes
   // sendable (linger or backoff expiry).
@@ -76,6 +79,8 @@ class RecordAccumulator {
   // Forgets the sequence numbers of the queued batches of `tp` (an epoch bump restarts the
   // partition's sequences at 0; they are numbered again when drained).
   void ResetSequences(const TopicPartition& tp);
+  // Whether the first queued batch of `tp` already has a sequence number (a retry).
+  bool HeadIsSequenced(const TopicPartition& tp) const;
   // Removes batches that waited longer than delivery.timeout.ms.
   std::vector<std::unique_ptr<ProducerBatch>> Expire(TimeNs now);
   // Removes everything (close(0)).
@@ -99,6 +104,9 @@ class RecordAccumulator {
   int64_t used_bytes_ = 0;
   int flushes_ = 0;
   WaitList space_waiters_;
+  // No queued batch expires before this time (a lower bound: Expire() skips its scan until
+  // then; batches created or put back lower it).
+  TimeNs expiry_check_at_ = kForever;
 };
 
 // Estimated size of a record inside a v2 batch (varint headers ~ 10 bytes + key + value).

@@ -162,6 +162,94 @@ TEST(LogTest, SegmentsRollAndRetentionDeletesOldOnesBelowTheHw) {
   });
 }
 
+// Kafka's recovery point: after a power loss, segments below it load from their index files
+// (no rescan of their data); the segments from it on are rescanned, and what the page cache
+// lost is gone.
+TEST(LogTest, RecoveryRescansOnlyFromTheRecoveryPoint) {
+  DiskProfile p = DiskProfile::Nvme();
+  p.page_cache_bytes = 1;  // nothing stays cached: every read after the crash hits the device
+  WithDisk(
+      [](Kernel&, Disk& disk) {
+        LogConfig c;
+        c.segment_bytes = 2000;
+        int64_t flushed_end = 0;
+        {
+          auto log = *PartitionLog::Open(disk, "data/t-0", c);
+          for (int i = 0; i < 20; ++i) {
+            (void)log->AppendAsLeader(Batch(4, 1 + 4 * i), i < 10 ? 0 : 2, 1000);
+          }
+          ASSERT_GE(log->segment_count(), 5u);
+          EXPECT_EQ(log->recovery_point(), 0);
+          ASSERT_TRUE(log->FlushClosedSegments().ok());
+          flushed_end = log->active_segment_base();
+          EXPECT_EQ(log->recovery_point(), flushed_end);
+          ASSERT_TRUE(log->CheckpointRecoveryPoint().ok());
+          log->UpdateHighWatermark(flushed_end);
+          ASSERT_TRUE(log->CheckpointHighWatermark().ok());
+          (void)log->AppendAsLeader(Batch(4, 1000), 2, 1000);  // never flushed
+        }
+        disk.PowerLoss();
+        const int64_t read_before = disk.stats().bytes_read_from_device;
+        auto log = *PartitionLog::Open(disk, "data/t-0", c);
+        const int64_t recovery_read = disk.stats().bytes_read_from_device - read_before;
+        EXPECT_GE(log->segments_loaded_from_index(), 4);
+        EXPECT_LE(log->segments_rescanned(), 1);
+        EXPECT_EQ(log->log_end_offset(), flushed_end);  // the active segment was in the cache
+        EXPECT_EQ(log->recovery_point(), flushed_end);
+        // Index files are a small fraction of the data they describe.
+        EXPECT_LT(recovery_read, log->size_bytes() / 4);
+        // The loaded log reads back, with its epochs.
+        auto batches = log->Read(0, 1 << 20, flushed_end, true);
+        ASSERT_TRUE(batches.ok());
+        ASSERT_FALSE(batches->empty());
+        EXPECT_EQ((*batches)[0]->record_id(0), 1u);
+        EXPECT_EQ(batches->back()->last_offset() + 1, flushed_end);
+        EXPECT_EQ(log->LatestEpoch(), 2);
+        EXPECT_EQ(log->EndOffsetForEpoch(0), (EpochEndOffset{0, 40}));
+        auto next = log->AppendAsLeader(Batch(1), 3, 1000);
+        ASSERT_TRUE(next.ok());
+        EXPECT_EQ(next->first_offset, flushed_end);
+      },
+      p);
+}
+
+TEST(LogTest, WithoutARecoveryPointEverySegmentIsRescanned) {
+  WithDisk([](Kernel&, Disk& disk) {
+    LogConfig c;
+    c.segment_bytes = 2000;
+    {
+      auto log = *PartitionLog::Open(disk, "data/t-0", c);
+      for (int i = 0; i < 20; ++i) (void)log->AppendAsLeader(Batch(4), 0, 1000);
+    }
+    disk.ProcessCrash();
+    auto log = *PartitionLog::Open(disk, "data/t-0", c);
+    EXPECT_EQ(log->segments_loaded_from_index(), 0);
+    EXPECT_EQ(static_cast<size_t>(log->segments_rescanned()), log->segment_count());
+    EXPECT_EQ(log->log_end_offset(), 80);
+  });
+}
+
+TEST(LogTest, TruncationLowersTheRecoveryPointAndDropsTheCutSegmentsIndex) {
+  WithDisk([](Kernel&, Disk& disk) {
+    LogConfig c;
+    c.segment_bytes = 2000;
+    auto log = *PartitionLog::Open(disk, "data/t-0", c);
+    for (int i = 0; i < 20; ++i) (void)log->AppendAsLeader(Batch(4), 0, 1000);
+    ASSERT_TRUE(log->FlushClosedSegments().ok());
+    const int64_t rp = log->recovery_point();
+    ASSERT_GT(rp, 20);
+    log->TruncateTo(18);  // inside an indexed segment
+    EXPECT_EQ(log->recovery_point(), log->log_end_offset());
+    EXPECT_LE(log->log_end_offset(), 18);
+    ASSERT_TRUE(log->CheckpointRecoveryPoint().ok());
+    (void)log->AppendAsLeader(Batch(4), 1, 1000);
+    disk.ProcessCrash();
+    auto again = *PartitionLog::Open(disk, "data/t-0", c);
+    EXPECT_EQ(again->log_end_offset(), log->log_end_offset());
+    EXPECT_EQ(again->LatestEpoch(), 1);
+  });
+}
+
 TEST(LogTest, FollowerAppendKeepsLeaderOffsetsAndEpochs) {
   WithDisk([](Kernel&, Disk& disk) {
     auto leader = *PartitionLog::Open(disk, "data/l", LogConfig{});

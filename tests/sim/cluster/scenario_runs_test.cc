@@ -305,11 +305,54 @@ TEST(ScenarioRunsTest, AddPartitionsRebalancesAndEverythingIsConsumed) {
     for (int32_t p = 6; p < 12; ++p) in_new += cluster.history().final_reads[{"orders", p}].size();
     EXPECT_GT(in_new, 1000) << "seed " << seed;  // the new partitions were written to
     int64_t generations_after = 0;
-    for (const auto& a : cluster.history().assignments) {
-      if (a.time > 8 * kSecond && a.group == "billing") ++generations_after;
+    for (const auto& a : cluster.history().assignments()) {
+      if (a.time > 8 * kSecond && cluster.history().name(a.group) == "billing") {
+        ++generations_after;
+      }
     }
     EXPECT_GT(generations_after, 0) << "seed " << seed << ": no rebalance after the change";
   }
+}
+
+// kafka-topics --delete under a running producer: the topic leaves the metadata, every replica
+// is deleted (broker-3's when it comes back), and auto.create.topics.enable recreates it with
+// the broker defaults; records acknowledged before the deletion are not expected to survive,
+// everything after it is checked as usual.
+TEST(ScenarioRunsTest, DeletedTopicIsRecreatedEmptyByTheProducer) {
+  for (int seed = 1; seed <= std::min(3, SeedsFromEnv(100)); ++seed) {
+    Cluster cluster(Load("delete-topic", seed));
+    cluster.DescribeAt({9 * kSecond, 25 * kSecond});
+    RunResult r = cluster.Run();
+    EXPECT_TRUE(r.all_checks_passed()) << "seed " << seed << ": " << Failures(r);
+    ASSERT_EQ(r.describes.size(), 2u);
+    auto partitions_of = [](const ClusterDescription& d, const std::string& topic) {
+      for (const TopicDescription& t : d.topics) {
+        if (t.topic == topic) return static_cast<int>(t.partitions.size());
+      }
+      return 0;
+    };
+    EXPECT_EQ(partitions_of(r.describes[0], "events"), 6);
+    EXPECT_EQ(partitions_of(r.describes[1], "events"), 2);  // num.partitions
+    // The new topic holds only records sent after the deletion: offsets restart at 0.
+    const TopicPartition first{"events", 0};
+    const TopicPartition sixth{"events", 5};
+    EXPECT_GT(cluster.history().final_reads[first].size(), 100u) << "seed " << seed;
+    EXPECT_EQ(cluster.history().final_reads.count(sixth), 0u) << "seed " << seed;
+    // No replica of the old topic is left on any broker (broker-3 was down at the deletion).
+    for (const auto& [tp, replicas] : cluster.history().replicas) {
+      if (tp.topic == "events") {
+        EXPECT_LT(tp.partition, 2) << tp.ToString();
+      }
+    }
+  }
+  // With deletion disabled the topic stays as it was.
+  RunResult kept = RunScenario("delete-topic", 1, {"cluster.broker-config.delete.topic.enable=false"});
+  EXPECT_TRUE(kept.all_checks_passed()) << Failures(kept);
+  bool refused = false;
+  for (const AppliedFault& f : kept.faults) {
+    refused |= f.description.find("refused: TOPIC_DELETION_DISABLED") != std::string::npos;
+  }
+  EXPECT_TRUE(refused);
 }
 
 }  // namespace

@@ -178,5 +178,21 @@ TEST(DiskTest, SlowdownMultipliesDeviceTime) {
   EXPECT_EQ(fsync_time(10), 10 * fsync_time(1));
 }
 
+TEST(DiskTest, CacheListStaysBoundedUnderRewritesAndDeletes) {
+  Fixture f(DiskProfile::Nvme());
+  InFiber(f.kernel, [&] {
+    for (int i = 0; i < 20000; ++i) {
+      // A checkpoint rewritten in place, and segments appended then deleted (retention).
+      ASSERT_TRUE(f.disk.WriteAtomically("data/t-0/checkpoint", C(8)).ok());
+      const std::string seg = "data/t-0/" + std::to_string(i) + ".log";
+      ASSERT_TRUE(f.disk.Append(seg, C(100)).ok());
+      ASSERT_TRUE(f.disk.Delete(seg).ok());
+    }
+    ASSERT_TRUE(f.disk.Append("data/t-0/live.log", C(100, 7)).ok());
+  });
+  EXPECT_LE(f.disk.cache_list_entries(), 8192u);
+  EXPECT_EQ(f.disk.cached_bytes(), 8 + 100);
+}
+
 }  // namespace
 }  // namespace ksim

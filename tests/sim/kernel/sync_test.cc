@@ -161,6 +161,45 @@ TEST(SyncTest, KilledWaiterLeavesStaleTicketThatIsSkipped) {
   EXPECT_EQ(got_by_b, 9);
 }
 
+TEST(SyncTest, OneTicketWaitsOnSeveralListsAndTheFirstNotifyWins) {
+  Kernel k;
+  WaitList a, b;
+  std::vector<std::pair<TimeNs, WakeReason>> wakes;
+  k.Spawn(kNoNode, "waiter", [&] {
+    for (int i = 0; i < 2; ++i) {
+      Scheduler& s = Scheduler::Current();
+      const WaitTicket t = s.Arm();
+      a.Add(t);
+      b.Add(t);
+      wakes.emplace_back(0, s.Park(k.Now() + Millis(10)));
+      wakes.back().first = k.Now();
+    }
+  });
+  k.Spawn(kNoNode, "notifier", [&] {
+    Sleep(Millis(3));
+    b.NotifyAll();  // wakes the first wait
+    a.NotifyAll();  // its ticket in `a` is stale by now, and the second wait has not begun
+  });
+  k.RunUntil(kForever);
+  ASSERT_EQ(wakes.size(), 2u);
+  EXPECT_EQ(wakes[0], std::make_pair(Millis(3), WakeReason::kWoken));
+  EXPECT_EQ(wakes[1], std::make_pair(Millis(13), WakeReason::kTimedOut));
+}
+
+TEST(SyncTest, AQuietListDropsStaleTicketsAsItGrows) {
+  Kernel k;
+  WaitList quiet;
+  k.Spawn(kNoNode, "waiter", [&] {
+    for (int i = 0; i < 1000; ++i) {
+      Scheduler& s = Scheduler::Current();
+      quiet.Add(s.Arm());
+      EXPECT_EQ(s.Park(k.Now() + Millis(1)), WakeReason::kTimedOut);
+    }
+  });
+  k.RunUntil(kForever);
+  EXPECT_LE(quiet.size(), 128u);  // timed-out tickets are pruned, not kept for ever
+}
+
 TEST(SyncTest, MainCanWaitOnAFutureWhileTheSimulationRuns) {
   Kernel k;
   Promise<int> p;

@@ -211,10 +211,10 @@ TEST(ScenarioTest, ConsumerCrashFaultsAndWorkerPool) {
 }
 
 TEST(ScenarioTest, KeysNotModelledYetAreReportedAsNotes) {
-  auto s = ParseScenario("cluster: {broker-config: {offsets.retention.minutes: 60}}\n", "n.yaml");
+  auto s = ParseScenario("cluster: {broker-config: {log.index.interval.bytes: 8192}}\n", "n.yaml");
   ASSERT_TRUE(s.ok()) << s.status();
   ASSERT_EQ(s->notes.size(), 1u);
-  EXPECT_NE(s->notes[0].find("n.yaml:1: cluster.broker-config.offsets.retention.minutes=60"),
+  EXPECT_NE(s->notes[0].find("n.yaml:1: cluster.broker-config.log.index.interval.bytes=8192"),
             std::string::npos)
       << s->notes[0];
   EXPECT_TRUE(ParseScenario(kGood, "test.yaml")->notes.empty());
