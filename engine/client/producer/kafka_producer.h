@@ -137,6 +137,11 @@ class KafkaProducer {
   int64_t records_failed_ = 0;
   int64_t requests_sent_ = 0;
   int64_t retries_ = 0;
+  // Client CPU of send() (docs/COST_MODEL.md): a fixed cost per record (ProducerRecord,
+  // partitioner, accumulator append, callback) besides the serializers', charged in quanta.
+  static constexpr DurationNs kSendOverheadNs = 600;
+  static constexpr DurationNs kSendCpuQuantumNs = 50 * kMicrosecond;
+  DurationNs send_cpu_debt_ns_ = 0;
   struct CachedView {
     uint64_t metadata_version = ~uint64_t{0};
     ClusterView view;

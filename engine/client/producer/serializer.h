@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/runtime/virtual_time.h"
 #include "absl/status/statusor.h"
 
 namespace ksim {
@@ -57,6 +58,9 @@ class Serializer {
   // The Datum kind this serializer takes; workloads generate keys and values of this kind.
   virtual Datum::Kind accepts() const = 0;
   virtual void Close() {}
+  // Client CPU to produce `out` (docs/COST_MODEL.md); custom serializers cost nothing unless
+  // they say otherwise.
+  virtual DurationNs CpuNs(const SerializedData& out) const { return 0; }
 };
 
 using SerializerFactory = std::function<std::unique_ptr<Serializer>()>;

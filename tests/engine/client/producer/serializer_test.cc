@@ -35,6 +35,18 @@ TEST(SerializerTest, BuiltInsMatchKafkasEncodings) {
   EXPECT_EQ(Ser(std::string(kPkg) + "BytesSerializer", Datum::Bytes("xy")).size(), 2);
 }
 
+TEST(SerializerTest, ClientCpuFollowsTheEncodingWork) {
+  auto str = *MakeSerializer("string");
+  auto lng = *MakeSerializer("long");
+  auto arr = *MakeSerializer("bytearray");
+  // UTF-8 encoding is a pass over the bytes; numbers are a fixed small cost; byte[] is handed
+  // over as is.
+  EXPECT_EQ(str->CpuNs(Ser("string", Datum::String(std::string(1000, 'x')))), 500);
+  EXPECT_EQ(lng->CpuNs(Ser("long", Datum::Long(7))), 5);
+  EXPECT_EQ(arr->CpuNs(Ser("bytearray", Datum::Bytes(std::string(1000, 'x')))), 0);
+  EXPECT_EQ(str->CpuNs(SerializedData{}), 0);  // null
+}
+
 TEST(SerializerTest, NullStaysNullAndSyntheticBytesCountButAreNotStored) {
   SerializedData n = Ser("string", Datum::Null());
   EXPECT_TRUE(n.is_null);
