@@ -343,7 +343,8 @@ void Broker::Follow(Partition* p) {
   if (auto it = known_brokers_.find(leader); it != known_brokers_.end()) node = it->second.node;
   if (auto b = metadata_.Broker(leader)) node = b->node;
   if (node == kNoNode) return;  // learnt with the next UpdateMetadata
-  auto& f = fetchers_[leader];
+  const std::pair<BrokerId, int32_t> key{leader, FetcherId(p->tp(), settings_.num_replica_fetchers)};
+  auto& f = fetchers_[key];
   if (f == nullptr) {
     f = std::make_unique<ReplicaFetcher>(rt_, settings_, leader, node,
                                          [this](const TopicPartition& tp) {
@@ -351,7 +352,7 @@ void Broker::Follow(Partition* p) {
                                          });
   }
   f->Add(p->tp());
-  following_[p->tp()] = leader;
+  following_[p->tp()] = key;
 }
 
 void Broker::Unfollow(const TopicPartition& tp) {

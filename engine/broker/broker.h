@@ -113,8 +113,9 @@ class Broker {
   std::vector<std::unique_ptr<Partition>> deleted_partitions_;  // kept: fibers may be inside
   std::map<std::string, int32_t> topic_deletions_;
   std::map<std::string, std::map<std::string, std::string>> topic_configs_;
-  std::map<BrokerId, std::unique_ptr<ReplicaFetcher>> fetchers_;
-  std::map<TopicPartition, BrokerId> following_;
+  // Follower fetchers by (source broker, fetcher id): num.replica.fetchers per source broker.
+  std::map<std::pair<BrokerId, int32_t>, std::unique_ptr<ReplicaFetcher>> fetchers_;
+  std::map<TopicPartition, std::pair<BrokerId, int32_t>> following_;  // -> its fetcher
   std::unique_ptr<RpcClient> controller_client_;
   BrokerId controller_client_for_ = kNoBroker;
   ControllerHandler controller_handler_;

@@ -14,6 +14,7 @@ BrokerSettings BrokerSettings::FromConfig(BrokerId id, const Config& c) {
   s.replica_fetch_wait_max_ms = c.GetInt("replica.fetch.wait.max.ms");
   s.replica_fetch_min_bytes = c.GetInt("replica.fetch.min.bytes");
   s.replica_fetch_max_bytes = c.GetInt("replica.fetch.max.bytes");
+  s.num_replica_fetchers = c.GetInt("num.replica.fetchers");
   s.replica_fetch_response_max_bytes = c.GetInt("replica.fetch.response.max.bytes");
   s.replica_fetch_backoff_ns = c.GetInt("replica.fetch.backoff.ms") * kMillisecond;
   s.hw_checkpoint_interval_ns =

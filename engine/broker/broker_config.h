@@ -40,6 +40,7 @@ struct BrokerSettings {
   int32_t replica_fetch_wait_max_ms = 500;
   int32_t replica_fetch_min_bytes = 1;
   int32_t replica_fetch_max_bytes = 1048576;
+  int32_t num_replica_fetchers = 1;  // fetchers per source broker
   int32_t replica_fetch_response_max_bytes = 10485760;
   DurationNs replica_fetch_backoff_ns = kSecond;
   DurationNs hw_checkpoint_interval_ns = 5 * kSecond;

@@ -7,12 +7,10 @@
 #include <cstdint>
 #include <string_view>
 
+#include "engine/protocol/java_hash.h"
+
 namespace ksim {
 
-// String.hashCode of the UTF-16 form of `utf8` (invalid UTF-8 bytes count as U+FFFD).
-int32_t JavaStringHashCode(std::string_view utf8);
-// Kafka's Utils.abs: Integer.MIN_VALUE -> 0, else Math.abs.
-inline int32_t KafkaAbs(int32_t n) { return n == INT32_MIN ? 0 : (n < 0 ? -n : n); }
 inline int32_t CoordinatorPartition(std::string_view group_id, int32_t offsets_partitions) {
   return KafkaAbs(JavaStringHashCode(group_id)) % offsets_partitions;
 }

@@ -1,9 +1,18 @@
 #include "engine/replication/replica_fetcher.h"
 
 #include "absl/strings/str_cat.h"
+#include "engine/protocol/java_hash.h"
 #include "engine/runtime/check.h"
 
 namespace ksim {
+
+int32_t FetcherId(const TopicPartition& tp, int32_t fetchers) {
+  KSIM_CHECK(fetchers >= 1);
+  // Java int arithmetic wraps: compute unsigned, then read it back as an int.
+  const uint32_t mixed = 31u * static_cast<uint32_t>(JavaStringHashCode(tp.topic)) +
+                         static_cast<uint32_t>(tp.partition);
+  return KafkaAbs(static_cast<int32_t>(mixed)) % fetchers;
+}
 
 ReplicaFetcher::Shared::Shared(Runtime& r, const BrokerSettings& s, NodeId node,
                                PartitionLookup l)

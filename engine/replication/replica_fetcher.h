@@ -15,6 +15,10 @@
 
 namespace ksim {
 
+// Which of a source broker's num.replica.fetchers fetchers follows `tp` (Kafka's
+// AbstractFetcherManager.getFetcherId: abs(31 * topic.hashCode() + partition) % fetchers).
+int32_t FetcherId(const TopicPartition& tp, int32_t fetchers);
+
 class ReplicaFetcher {
  public:
   using PartitionLookup = std::function<Partition*(const TopicPartition&)>;

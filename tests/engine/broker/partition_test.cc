@@ -2,6 +2,7 @@
 // (acks, min.insync.replicas, fencing), the high watermark from follower fetches, consumer vs
 // follower reads, ISR shrink, and broker-side recompression — on one simulated broker with a
 // disk and one CPU core, without the network or the controller.
+#include "engine/replication/replica_fetcher.h"
 #include "engine/broker/partition.h"
 
 #include <gtest/gtest.h>
@@ -70,6 +71,17 @@ FetchPartition FollowerFetch(int64_t offset, int32_t epoch) {
   f.fetch_offset = offset;
   f.current_leader_epoch = epoch;
   return f;
+}
+
+// num.replica.fetchers: Kafka's getFetcherId, abs(31 * topic.hashCode() + partition) % n,
+// with Java's wrapping int arithmetic ("hello".hashCode() = 99162322; 31 times that wraps
+// negative).
+TEST(ReplicaFetcherTest, FetcherIdFollowsKafkasHash) {
+  EXPECT_EQ(FetcherId({"t", 0}, 4), 0);  // "t".hashCode() = 116, 31 * 116 = 3596 = 0 mod 4
+  EXPECT_EQ(FetcherId({"t", 5}, 4), 1);
+  EXPECT_EQ(FetcherId({"hello", 0}, 3), 0);  // abs(-1220935314) % 3
+  EXPECT_EQ(FetcherId({"hello", 1}, 3), 2);  // abs(-1220935313) % 3
+  for (int32_t p = 0; p < 10; ++p) EXPECT_EQ(FetcherId({"orders", p}, 1), 0);
 }
 
 TEST(PartitionTest, AcksOneAppendsAndTheHighWatermarkFollowsTheSlowestIsrMember) {

@@ -1,4 +1,4 @@
-#include "engine/coordinator/coordinator_for.h"
+#include "engine/protocol/java_hash.h"
 
 namespace ksim {
 
