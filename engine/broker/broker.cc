@@ -184,6 +184,10 @@ std::shared_ptr<Response> Broker::HandleProduce(const ProduceRequest& r) {
     for (const auto& [tp, b] : r.batches) resp->partitions[tp].error = Error::kInvalidRequiredAcks;
     return resp;
   }
+  // As Kafka's ReplicaManager: append to every partition, then one delayed produce waits for
+  // the acks of all of them.
+  // (Partition objects outlive their deletion, so the pointers stay valid while waiting.)
+  std::vector<std::tuple<TopicPartition, Partition*, Partition::PendingProduce>> pending;
   for (const auto& [tp, batch] : r.batches) {
     Partition* p = FindPartition(tp);
     if (p == nullptr) {
@@ -191,8 +195,9 @@ std::shared_ptr<Response> Broker::HandleProduce(const ProduceRequest& r) {
                                                                 : Error::kUnknownTopicOrPartition;
       continue;
     }
-    resp->partitions[tp] = p->Produce(batch, r.acks, deadline);
+    pending.emplace_back(tp, p, p->Append(batch, r.acks));
   }
+  for (const auto& [tp, p, pp] : pending) resp->partitions[tp] = p->AwaitAcks(pp, deadline);
   if (r.acks == 0) {
     // No response to acks=0, but on an error Kafka closes the connection so the client notices.
     for (const auto& [tp, pr] : resp->partitions) {

@@ -135,7 +135,12 @@ void Partition::MaybeAdvanceHighWatermark() {
 }
 
 ProducePartitionResponse Partition::Produce(BatchPtr batch, int16_t acks, TimeNs deadline) {
-  ProducePartitionResponse r;
+  return AwaitAcks(Append(std::move(batch), acks), deadline);
+}
+
+Partition::PendingProduce Partition::Append(BatchPtr batch, int16_t acks) {
+  PendingProduce pending;
+  ProducePartitionResponse& r = pending.response;
   if (is_leader() && !stopped_) {
     // As Kafka's LogValidator: a compressed batch is decompressed to validate its records, and
     // a topic whose compression.type names another codec gets it recompressed, at this broker's
@@ -154,23 +159,23 @@ ProducePartitionResponse Partition::Produce(BatchPtr batch, int16_t acks, TimeNs
   }
   if (!is_leader() || stopped_) {
     r.error = Error::kNotLeaderOrFollower;
-    return r;
+    return pending;
   }
   if (acks == -1 && static_cast<int32_t>(isr_.size()) < settings_.min_insync_replicas) {
     r.error = Error::kNotEnoughReplicas;
     r.error_message = absl::StrCat("ISR ", IsrString(isr_), " is smaller than min.insync.replicas=",
                                    settings_.min_insync_replicas);
-    return r;
+    return pending;
   }
   if (BatchSizeBytes(*batch) > settings_.max_message_bytes) {
     r.error = Error::kMessageTooLarge;
-    return r;
+    return pending;
   }
   auto verdict = producers_.Check(batch->producer_id(), batch->producer_epoch(),
                                   batch->base_sequence(), batch->last_sequence());
   if (verdict.error != Error::kNone) {
     r.error = verdict.error;
-    return r;
+    return pending;
   }
   int64_t first_offset, last_offset;
   if (verdict.duplicate) {
@@ -182,7 +187,7 @@ ProducePartitionResponse Partition::Produce(BatchPtr batch, int16_t acks, TimeNs
     if (!info.ok()) {
       r.error = Error::kKafkaStorageError;
       r.error_message = std::string(info.status().message());
-      return r;
+      return pending;
     }
     first_offset = info->first_offset;
     last_offset = info->last_offset;
@@ -194,9 +199,20 @@ ProducePartitionResponse Partition::Produce(BatchPtr batch, int16_t acks, TimeNs
   }
   r.base_offset = first_offset;
   r.log_start_offset = log_->log_start_offset();
-  if (acks != -1) return r;
+  if (acks == -1) {
+    pending.await_acks = true;
+    pending.last_offset = last_offset;
+    pending.epoch = leader_epoch_;
+  }
+  return pending;
+}
+
+ProducePartitionResponse Partition::AwaitAcks(const PendingProduce& pending, TimeNs deadline) {
+  ProducePartitionResponse r = pending.response;
+  if (!pending.await_acks) return r;
   // acks=all: a delayed produce, completed when the HW passes the batch.
-  const int32_t epoch = leader_epoch_;
+  const int32_t epoch = pending.epoch;
+  const int64_t last_offset = pending.last_offset;
   while (log_->high_watermark() <= last_offset) {
     if (!is_leader() || leader_epoch_ != epoch || stopped_) {
       r.error = Error::kNotLeaderOrFollower;

@@ -57,6 +57,16 @@ class Partition {
   // --- Leader side ---
   // Appends and, for acks=all, waits until the HW passes the batch or `deadline`.
   ProducePartitionResponse Produce(BatchPtr batch, int16_t acks, TimeNs deadline);
+  // Produce in two steps, as Kafka's ReplicaManager does for a request with several
+  // partitions: append to every partition first, then wait once for all their acks.
+  struct PendingProduce {
+    ProducePartitionResponse response;
+    bool await_acks = false;  // acks=all and appended: the HW must pass last_offset
+    int64_t last_offset = -1;
+    int32_t epoch = -1;
+  };
+  PendingProduce Append(BatchPtr batch, int16_t acks);
+  ProducePartitionResponse AwaitAcks(const PendingProduce& pending, TimeNs deadline);
   // Serves a fetch from a consumer (replica_id < 0, up to HW) or a follower (up to LEO).
   FetchPartitionResponse Fetch(int32_t replica_id, const FetchPartition& request,
                                int32_t max_bytes);
