@@ -173,7 +173,9 @@ absl::Status ParseFaults(const Reader& r, const YAML::Node& n, Scenario* sc) {
                        absl::StrCat("unknown topic '", f.topic, "'",
                                     s ? absl::StrCat("; did you mean '", *s, "'?") : ""));
       }
-      if (f.until_ns) return r.Error(y["to"], path + ".to", "delete-topic takes at:, not from:/to:");
+      if (f.until_ns) {
+        return r.Error(y["to"], path + ".to", "delete-topic takes at: only; it has no end to heal");
+      }
     } else if (f.kind == "heal") {
       KSIM_ASSIGN_OR_RETURN(std::string what, r.Scalar(body, bpath));
       if (what != "all") return r.Error(body, bpath, "heal takes 'all'");
