@@ -11,6 +11,16 @@
 #include "engine/runtime/check.h"
 
 namespace ksim {
+
+GroupCoordinatorConfig GroupCoordinatorConfigFrom(const Config& c) {
+  GroupCoordinatorConfig gc;
+  gc.offsets_topic_partitions = c.GetInt("offsets.topic.num.partitions");
+  gc.offsets_topic_replication_factor = c.GetInt("offsets.topic.replication.factor");
+  gc.initial_rebalance_delay_ns = c.GetInt("group.initial.rebalance.delay.ms") * kMillisecond;
+  gc.min_session_timeout_ms = c.GetInt("group.min.session.timeout.ms");
+  gc.max_session_timeout_ms = c.GetInt("group.max.session.timeout.ms");
+  return gc;
+}
 namespace {
 
 template <typename T>

@@ -67,6 +67,9 @@ struct GroupCoordinatorConfig {
 // Why offsets were removed, for traces.
 enum class OffsetRemoval { kExpired, kGroupDeleted, kOffsetsDeleted };
 
+// The coordinator's settings from a broker's config (offsets.topic.*, group.*).
+GroupCoordinatorConfig GroupCoordinatorConfigFrom(const Config& broker_config);
+
 class GroupCoordinator {
  public:
   GroupCoordinator(Runtime& rt, Broker& broker, GroupCoordinatorConfig config);

@@ -127,13 +127,8 @@ void Cluster::BootBroker(NodeId node, int32_t broker_id) {
   state->elector = std::make_unique<ControllerElector>(*broker, ControllerConfigFrom(*config));
   ControllerElector* elector = state->elector.get();
   broker->set_on_registered([elector] { elector->Start(); });
-  GroupCoordinatorConfig gc;
-  gc.offsets_topic_partitions = config->GetInt("offsets.topic.num.partitions");
-  gc.offsets_topic_replication_factor =
-      std::min(config->GetInt("offsets.topic.replication.factor"), sc_.brokers);
-  gc.initial_rebalance_delay_ns = config->GetInt("group.initial.rebalance.delay.ms") * kMillisecond;
-  gc.min_session_timeout_ms = config->GetInt("group.min.session.timeout.ms");
-  gc.max_session_timeout_ms = config->GetInt("group.max.session.timeout.ms");
+  GroupCoordinatorConfig gc = GroupCoordinatorConfigFrom(*config);
+  gc.offsets_topic_replication_factor = std::min(gc.offsets_topic_replication_factor, sc_.brokers);
   state->coordinator = std::make_unique<GroupCoordinator>(host, *broker, gc);
   GroupCoordinator* coordinator = state->coordinator.get();
   broker->set_group_handler([coordinator](const RequestPtr& r) { return coordinator->Handle(r); });

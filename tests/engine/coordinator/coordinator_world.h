@@ -360,12 +360,8 @@ class World {
     state->elector = std::make_unique<ControllerElector>(*broker, ControllerConfigFrom(*config));
     ControllerElector* elector = state->elector.get();
     broker->set_on_registered([elector] { elector->Start(); });
-    GroupCoordinatorConfig gc;
-    gc.offsets_topic_partitions = config->GetInt("offsets.topic.num.partitions");
-    gc.offsets_topic_replication_factor = config->GetInt("offsets.topic.replication.factor");
+    GroupCoordinatorConfig gc = GroupCoordinatorConfigFrom(*config);
     gc.initial_rebalance_delay_ns = options_.initial_rebalance_delay_ns;
-    gc.min_session_timeout_ms = config->GetInt("group.min.session.timeout.ms");
-    gc.max_session_timeout_ms = config->GetInt("group.max.session.timeout.ms");
     state->coordinator = std::make_unique<GroupCoordinator>(host, *broker, gc);
     GroupCoordinator* coordinator = state->coordinator.get();
     broker->set_group_handler(
