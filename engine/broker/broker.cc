@@ -381,6 +381,7 @@ std::shared_ptr<Response> Broker::HandleUpdateMetadata(const UpdateMetadataReque
     return resp;
   }
   for (const BrokerInfo& b : r.live_brokers) known_brokers_[b.id] = b;
+  if (!r.deleted_topics.empty() && on_topics_deleted_ != nullptr) on_topics_deleted_(r.deleted_topics);
   // Followers whose leader was unknown when they became followers start fetching now.
   for (auto& [tp, p] : partitions_) {
     if (!p->is_leader() && p->leader() != kNoBroker && following_.count(tp) == 0) {

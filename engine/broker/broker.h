@@ -65,6 +65,10 @@ class Broker {
   // The group coordinator installs its handler for group APIs (FindCoordinator, JoinGroup,
   // ...); it returns nullptr for requests it does not handle.
   void set_group_handler(ControllerHandler h) { group_handler_ = std::move(h); }
+  // Told the topics an UpdateMetadata deleted (the group coordinator drops their offsets).
+  void set_on_topics_deleted(std::function<void(const std::vector<std::string>&)> f) {
+    on_topics_deleted_ = std::move(f);
+  }
   // Requests handled, and the time they spent queued for a free network / I/O thread.
   int64_t requests_handled() const { return requests_handled_; }
   DurationNs thread_wait_ns() const { return thread_wait_ns_; }
@@ -111,6 +115,7 @@ class Broker {
   std::unique_ptr<MetaStoreClient> metastore_;
   std::map<TopicPartition, std::unique_ptr<Partition>> partitions_;
   std::vector<std::unique_ptr<Partition>> deleted_partitions_;  // kept: fibers may be inside
+  std::function<void(const std::vector<std::string>&)> on_topics_deleted_;
   std::map<std::string, int32_t> topic_deletions_;
   std::map<std::string, std::map<std::string, std::string>> topic_configs_;
   // Follower fetchers by (source broker, fetcher id): num.replica.fetchers per source broker.

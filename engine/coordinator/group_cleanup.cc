@@ -19,6 +19,7 @@ const char* RemovalName(OffsetRemoval why) {
     case OffsetRemoval::kExpired: return "expired";
     case OffsetRemoval::kGroupDeleted: return "group deleted";
     case OffsetRemoval::kOffsetsDeleted: return "offsets deleted";
+    case OffsetRemoval::kTopicDeleted: return "topic deleted";
   }
   return "?";
 }
@@ -47,6 +48,32 @@ int64_t GroupCoordinator::ExpireOffsets() {
                                  OffsetRemoval::kExpired);
     removed += static_cast<int64_t>(t.offsets.size());
     if (!t.offsets.empty() || t.group_metadata) writes.push_back(std::move(t));
+  }
+  for (const Tombstones& t : writes) AppendTombstones(t);
+  return removed;
+}
+
+void GroupCoordinator::OnTopicsDeleted(const std::vector<std::string>& topics) {
+  std::set<std::string> gone(topics.begin(), topics.end());
+  rt_.Spawn("offsets-of-deleted-topics", [this, gone] { RemoveOffsetsOfTopics(gone); });
+}
+
+int64_t GroupCoordinator::RemoveOffsetsOfTopics(const std::set<std::string>& topics) {
+  std::vector<Tombstones> writes;
+  int64_t removed = 0;
+  std::vector<std::string> ids;
+  for (const auto& [id, g] : groups_) ids.push_back(id);
+  for (const std::string& id : ids) {
+    auto it = groups_.find(id);
+    if (it == groups_.end() || CheckCoordinator(id) != Error::kNone) continue;
+    std::vector<TopicPartition> of_deleted;
+    for (const auto& [tp, c] : it->second.offsets) {
+      if (topics.count(tp.topic) > 0) of_deleted.push_back(tp);
+    }
+    if (of_deleted.empty()) continue;
+    Tombstones t = RemoveOffsets(it->second, of_deleted, OffsetRemoval::kTopicDeleted);
+    removed += static_cast<int64_t>(t.offsets.size());
+    writes.push_back(std::move(t));
   }
   for (const Tombstones& t : writes) AppendTombstones(t);
   return removed;

@@ -45,6 +45,8 @@ void GroupCoordinator::Start() {
   rt_.Spawn("group-sessions", [this] { SessionLoop(); });
   rt_.Spawn("group-leadership", [this] { LeadershipLoop(); });
   rt_.Spawn("group-expiration", [this] { ExpirationLoop(); });
+  broker_.set_on_topics_deleted(
+      [this](const std::vector<std::string>& topics) { OnTopicsDeleted(topics); });
 }
 
 const char* GroupCoordinator::StateName(State s) {

@@ -65,7 +65,7 @@ struct GroupCoordinatorConfig {
 };
 
 // Why offsets were removed, for traces.
-enum class OffsetRemoval { kExpired, kGroupDeleted, kOffsetsDeleted };
+enum class OffsetRemoval { kExpired, kGroupDeleted, kOffsetsDeleted, kTopicDeleted };
 
 // The coordinator's settings from a broker's config (offsets.topic.*, group.*).
 GroupCoordinatorConfig GroupCoordinatorConfigFrom(const Config& broker_config);
@@ -75,6 +75,8 @@ class GroupCoordinator {
   GroupCoordinator(Runtime& rt, Broker& broker, GroupCoordinatorConfig config);
   // Starts the loops that expire sessions and follow __consumer_offsets leadership.
   void Start();
+  // The brokers' metadata deleted these topics: drop their offsets (in a fiber of its own).
+  void OnTopicsDeleted(const std::vector<std::string>& topics);
   // Handles the group APIs; nullptr for any other request.
   std::shared_ptr<Response> Handle(const RequestPtr& request);
 
@@ -172,6 +174,9 @@ class GroupCoordinator {
   // One offset-expiration pass (run every offsets.retention.check.interval.ms): returns the
   // number of offsets removed.
   int64_t ExpireOffsets();
+  // Kafka's GroupMetadataManager.cleanupGroupMetadata for deleted topics: the offsets of
+  // their partitions are removed from every group this broker coordinates, with tombstones.
+  int64_t RemoveOffsetsOfTopics(const std::set<std::string>& topics);
   // Expiration of the offsets of one group (GroupMetadata.removeExpiredOffsets).
   std::vector<TopicPartition> ExpiredOffsets(const Group& g, int64_t now_ms) const;
   // The tombstones one group's cleanup appends.

@@ -338,6 +338,7 @@ class World {
   }
 
   bool coordinator_ready() const { return coordinator_ != nullptr; }
+  GroupCoordinator& coordinator() { return *coordinator_; }
   Kernel& kernel() { return *kernel_; }
   TimeNs Now() const { return kernel_->Now(); }
   NodeId broker_node() const { return broker_; }

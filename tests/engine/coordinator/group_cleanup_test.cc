@@ -196,6 +196,27 @@ TEST(GroupCleanupTest, DeleteGroupsAnswersNotCoordinatorBeforeTheOffsetsPartitio
         /*wait_ready=*/false);
 }
 
+// Kafka's cleanupGroupMetadata for deleted topics: the UpdateMetadata that deletes a topic has
+// every coordinator drop its partitions' offsets, with tombstones; other topics' stay.
+TEST(GroupCleanupTest, OffsetsOfADeletedTopicAreTombstoned) {
+  World w;
+  w.Run([&] {
+    const TopicPartition payments{"payments", 0};
+    ASSERT_EQ(w.Commit("", -1, {{kTp0, 5}, {kTp1, 6}, {payments, 7}}).at(kTp0), Error::kNone);
+    w.coordinator().OnTopicsDeleted({"orders"});
+    Sleep(kSecond);
+    const std::map<TopicPartition, int64_t> left = {{payments, 7}};
+    EXPECT_EQ(w.FetchAll(), left);
+    const auto log = w.OffsetsLog();
+    EXPECT_EQ(CountKey(log, OffsetKeyHash(kGroup, kTp0)).tombstones, 1);
+    EXPECT_EQ(CountKey(log, OffsetKeyHash(kGroup, kTp1)).tombstones, 1);
+    EXPECT_EQ(CountKey(log, OffsetKeyHash(kGroup, payments)).tombstones, 0);
+    w.CrashAndRestartBroker(kSecond);  // a new coordinator loads the same
+    ASSERT_TRUE(w.WaitReady());
+    EXPECT_EQ(w.FetchAll(), left);
+  });
+}
+
 TEST(GroupCleanupTest, DeletingAnEmptyGroupTombstonesItsOffsetsAndMetadata) {
   World w;
   w.Run([&] {
