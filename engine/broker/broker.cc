@@ -405,7 +405,14 @@ std::shared_ptr<Response> Broker::HandleStopReplica(const StopReplicaRequest& r)
   for (const TopicPartition& tp : r.partitions) {
     Unfollow(tp);
     auto it = partitions_.find(tp);
-    if (it == partitions_.end()) continue;
+    if (it == partitions_.end()) {
+      // Not open (e.g. a broker just restarted, told to delete what it had on disk): the
+      // files still go, or a recreated partition of that name would recover them.
+      if (r.delete_partitions) {
+        for (const std::string& f : rt_.fs().List(LogDir(tp) + "/")) (void)rt_.fs().Delete(f);
+      }
+      continue;
+    }
     it->second->Stop();
     if (r.delete_partitions) {
       // Requests may still be inside the partition (a produce waiting on the disk): it is

@@ -24,10 +24,29 @@ DiskProfile DiskProfile::Nvme() {
   return p;
 }
 
+int64_t DiskProfile::DirtyLimitBytes() const {
+  const int64_t limit = dirty_limit_bytes > 0
+                            ? dirty_limit_bytes
+                            : static_cast<int64_t>(dirty_ratio * static_cast<double>(page_cache_bytes));
+  return std::max(limit, kMinDirtyLimitBytes);
+}
+
+int64_t DiskProfile::DirtyBackgroundBytes() const {
+  // As the kernel's domain_dirty_limits(): a background threshold at or above the dirty limit
+  // is replaced by half the limit.
+  const int64_t limit = DirtyLimitBytes();
+  return dirty_background_bytes >= limit ? limit / 2 : dirty_background_bytes;
+}
+
 Disk::Disk(Kernel& kernel, NodeId node, DiskProfile profile)
-    : kernel_(kernel), node_(node), p_(profile) {
+    : kernel_(kernel),
+      node_(node),
+      p_(profile),
+      dirty_limit_bytes_(p_.DirtyLimitBytes()),
+      dirty_background_bytes_(p_.DirtyBackgroundBytes()) {
   KSIM_CHECK(p_.read_bytes_per_second > 0 && p_.write_bytes_per_second > 0);
   KSIM_CHECK(p_.memory_bytes_per_second > 0);
+  KSIM_CHECK(p_.dirty_ratio >= 0 && p_.dirty_limit_bytes >= 0 && p_.dirty_background_bytes >= 0);
 }
 
 DurationNs Disk::DeviceTime(int64_t bytes, int64_t bytes_per_second, DurationNs latency) const {
@@ -120,8 +139,27 @@ absl::Status Disk::Append(std::string_view path, Chunk chunk) {
   NoteCached(path, offset);
   EvictIfNeeded();
   ScheduleFlush();
-  if (dirty_bytes_ > p_.dirty_background_bytes) Flush();
+  if (dirty_bytes_ > dirty_background_bytes_) BackgroundFlush();
+  ThrottleDirty();
   return absl::OkStatus();
+}
+
+void Disk::ThrottleDirty() {
+  if (dirty_bytes_ <= dirty_limit_bytes_) return;
+  // balance_dirty_pages(): the writer sleeps until write-back has brought the dirty bytes
+  // under the limit. Writers are woken in the order they blocked.
+  const TimeNs since = kernel_.Now();
+  ++stats_.dirty_throttled_appends;
+  while (dirty_bytes_ > dirty_limit_bytes_) {
+    BackgroundFlush();
+    dirty_waiters_.Wait(kForever);
+  }
+  stats_.dirty_throttled_ns += kernel_.Now() - since;
+}
+
+void Disk::DirtyDropped() {
+  KSIM_CHECK(dirty_bytes_ >= 0);
+  if (dirty_bytes_ <= dirty_limit_bytes_) dirty_waiters_.NotifyAll();
 }
 
 absl::StatusOr<std::vector<Chunk>> Disk::Read(std::string_view path, int64_t offset,
@@ -168,7 +206,10 @@ absl::Status Disk::Fsync(std::string_view path) {
   auto it = files_.find(path);
   if (it == files_.end()) return absl::NotFoundError(absl::StrCat(std::string(path), ": no such file"));
   const int64_t target = it->second.size;
-  const int64_t bytes = target - it->second.durable;
+  // What a write-back already has on its way to the device is not written twice: the fsync
+  // queues behind it on the device.
+  const int64_t bytes = target - std::max(it->second.durable, it->second.issued);
+  it->second.issued = target;
   const uint64_t epoch = it->second.epoch;
   ++stats_.fsyncs;
   const TimeNs done = UseDevice(
@@ -186,14 +227,25 @@ void Disk::MarkDurable(const std::string& path, uint64_t epoch, int64_t up_to) {
   File& f = it->second;
   up_to = std::min(up_to, f.size);
   if (up_to <= f.durable) return;
-  for (Entry& e : f.entries) {
-    if (e.offset + e.chunk.size_bytes <= up_to && e.dirty_since >= 0) {
-      e.dirty_since = -1;
-      dirty_bytes_ -= e.chunk.size_bytes;
+  // Entries that end at or below `durable` are clean already.
+  for (auto e = FirstEndingAfter(f, f.durable);
+       e != f.entries.end() && e->offset + e->chunk.size_bytes <= up_to; ++e) {
+    if (e->dirty_since >= 0) {
+      e->dirty_since = -1;
+      dirty_bytes_ -= e->chunk.size_bytes;
     }
   }
   f.durable = up_to;
-  KSIM_CHECK(f.durable <= f.size && dirty_bytes_ >= 0);
+  f.issued = std::max(f.issued, up_to);
+  KSIM_CHECK(f.durable <= f.size && f.issued <= f.size && dirty_bytes_ >= 0);
+  DirtyDropped();
+}
+
+std::vector<Disk::Entry>::iterator Disk::FirstEndingAfter(File& f, int64_t pos) {
+  auto e = std::upper_bound(f.entries.begin(), f.entries.end(), pos,
+                            [](int64_t o, const Entry& x) { return o < x.offset; });
+  if (e != f.entries.begin() && std::prev(e)->offset + std::prev(e)->chunk.size_bytes > pos) --e;
+  return e;
 }
 
 void Disk::ScheduleFlush() {
@@ -207,27 +259,52 @@ void Disk::ScheduleFlush() {
 }
 
 void Disk::Flush() {
-  // Write back, per file, the prefix of dirty data old enough (or all of it above the
-  // background threshold); the device completes it later.
+  // The periodic flusher: data older than the dirty expiry (or everything above the
+  // background threshold).
+  if (dirty_bytes_ > dirty_background_bytes_) {
+    BackgroundFlush();
+  } else {
+    WriteBack(/*all=*/false);
+  }
+}
+
+void Disk::BackgroundFlush() {
+  // One batch at a time, as the kernel's flusher works: the next batch (what was dirtied
+  // meanwhile) is issued when this one completes, if still above the threshold.
+  if (background_flush_) return;
+  const TimeNs done = WriteBack(/*all=*/true);
+  if (done < 0) return;
+  background_flush_ = true;
+  kernel_.At(done, [this] {  // after the batch's own completions, scheduled before
+    background_flush_ = false;
+    if (dirty_bytes_ > dirty_background_bytes_) BackgroundFlush();
+  });
+}
+
+TimeNs Disk::WriteBack(bool all) {
   const TimeNs now = kernel_.Now();
-  const bool all = dirty_bytes_ > p_.dirty_background_bytes;
+  TimeNs last_done = -1;
   for (auto& [path, f] : files_) {
-    int64_t target = f.durable;
-    for (const Entry& e : f.entries) {
-      if (e.offset + e.chunk.size_bytes <= f.durable) continue;
-      if (!all && now - e.dirty_since < p_.dirty_expire_ns) break;
-      target = e.offset + e.chunk.size_bytes;
+    const int64_t from = std::max(f.durable, f.issued);
+    if (from >= f.size) continue;
+    int64_t target = from;
+    for (auto e = FirstEndingAfter(f, from); e != f.entries.end(); ++e) {
+      if (!all && now - e->dirty_since < p_.dirty_expire_ns) break;
+      target = e->offset + e->chunk.size_bytes;
     }
-    if (target <= f.durable) continue;
-    const int64_t bytes = target - f.durable;
+    if (target <= from) continue;
+    const int64_t bytes = target - from;
     const TimeNs done = UseDevice(DeviceTime(bytes, p_.write_bytes_per_second, p_.write_latency_ns));
     stats_.bytes_written_to_device += bytes;
+    f.issued = target;
     const uint64_t epoch = f.epoch;
     const uint64_t power = power_epoch_;
     kernel_.At(done, [this, path = path, epoch, target, power] {
       if (power == power_epoch_) MarkDurable(path, epoch, target);
     });
+    last_done = std::max(last_done, done);
   }
+  return last_done;
 }
 
 absl::Status Disk::Truncate(std::string_view path, int64_t size_bytes) {
@@ -255,7 +332,9 @@ absl::Status Disk::Truncate(std::string_view path, int64_t size_bytes) {
   f.entries.erase(cut, f.entries.end());
   f.size = size_bytes;
   f.durable = std::min(f.durable, size_bytes);
+  f.issued = f.durable;  // write-backs in flight are cancelled (epoch)
   ++f.epoch;
+  DirtyDropped();
   return absl::OkStatus();
 }
 
@@ -271,6 +350,7 @@ absl::Status Disk::WriteAtomically(std::string_view path, Chunk chunk) {
   e.chunk = std::move(chunk);
   f.size = bytes;
   f.durable = bytes;
+  f.issued = bytes;
   Cache(e);
   f.entries.push_back(std::move(e));
   NoteCached(path, 0);
@@ -285,6 +365,7 @@ absl::Status Disk::Delete(std::string_view path) {
     if (e.cached) cached_bytes_ -= e.chunk.size_bytes;
   }
   files_.erase(it);
+  DirtyDropped();
   return absl::OkStatus();
 }
 
@@ -335,11 +416,13 @@ void Disk::PowerLoss() {
       f.entries.push_back(*torn);
     }
     for (Entry& e : f.entries) e.cached = false;
+    f.issued = f.durable;
     ++f.epoch;
   }
   dirty_bytes_ = 0;
   cached_bytes_ = 0;
   cache_order_.clear();
+  DirtyDropped();
   kernel_.Trace(node_, "power-loss", kernel_.NodeName(node_));
 }
 

@@ -3,8 +3,11 @@
 //
 // Files are sequences of chunks. Appends land in the page cache at memory speed and are dirty
 // until written back: by fsync, or by the background flusher (every flush interval, data older
-// than the dirty expiry, or everything above the background threshold), each using the
-// device's bandwidth and latency, one request at a time. Reads hit the page cache at memory
+// than the dirty expiry; and, while more than the background threshold is dirty, everything,
+// batch after batch), each using the device's bandwidth and latency, one request at a time.
+// As Linux's balance_dirty_pages does, an append that leaves more than the dirty limit
+// (vm.dirty_ratio of the page cache) dirty blocks its writer until write-back brings the dirty
+// bytes under the limit, so a disk slower than its writers throttles them. Reads hit the page cache at memory
 // speed or go to the device. A process crash keeps the page cache (nothing is lost); a power
 // loss cuts every file back to what reached the device, optionally leaving a torn prefix of
 // the first unsynced chunk, and empties the cache. Clean cached chunks are evicted oldest
@@ -18,6 +21,7 @@
 #include <vector>
 
 #include "engine/runtime/runtime.h"
+#include "engine/runtime/sync.h"
 #include "sim/kernel/kernel.h"
 
 namespace ksim {
@@ -32,13 +36,24 @@ struct DiskProfile {
   int64_t page_cache_bytes = 32LL << 30;
   DurationNs dirty_expire_ns = 30 * kSecond;   // vm.dirty_expire_centisecs = 3000
   DurationNs flush_interval_ns = 5 * kSecond;  // vm.dirty_writeback_centisecs = 500
-  int64_t dirty_background_bytes = 1LL << 30;  // ~ vm.dirty_background_ratio of 10% of 10 GiB
+  // Above this many dirty bytes the flusher writes everything back (vm.dirty_background_bytes;
+  // halved if not below the dirty limit, as the kernel does).
+  int64_t dirty_background_bytes = 1LL << 30;
+  // Writers block while more than this share of the page cache is dirty (vm.dirty_ratio,
+  // default 20), or more than dirty_limit_bytes if that is set (vm.dirty_bytes).
+  double dirty_ratio = 0.20;
+  int64_t dirty_limit_bytes = 0;
+  // The smallest limit the kernel accepts for vm.dirty_bytes: two pages.
+  static constexpr int64_t kMinDirtyLimitBytes = 2 * 4096;
   bool tear_on_power_loss = true;
 
   // A 7,200 rpm SATA disk server (~150 MB/s sequential, ~8 ms access).
   static DiskProfile Commodity2014();
   // Local NVMe SSD (~2.5-3 GB/s, ~100 us read, ~30 us write latency).
   static DiskProfile Nvme();
+
+  int64_t DirtyLimitBytes() const;
+  int64_t DirtyBackgroundBytes() const;
 };
 
 struct DiskStats {
@@ -48,6 +63,8 @@ struct DiskStats {
   int64_t bytes_read_from_device = 0;
   int64_t fsyncs = 0;
   DurationNs device_busy_ns = 0;
+  int64_t dirty_throttled_appends = 0;  // appends that blocked on the dirty limit
+  DurationNs dirty_throttled_ns = 0;    // total time they were blocked
 };
 
 class Disk final : public FileSystem {
@@ -90,6 +107,7 @@ class Disk final : public FileSystem {
     std::vector<Entry> entries;
     int64_t size = 0;
     int64_t durable = 0;  // bytes [0, durable) are on the device
+    int64_t issued = 0;   // bytes [0, issued) are on the device or being written back
     uint64_t epoch = 0;   // bumped when the file is cut back, to cancel write-backs
   };
 
@@ -99,6 +117,18 @@ class Disk final : public FileSystem {
   void MarkDurable(const std::string& path, uint64_t epoch, int64_t up_to);
   void ScheduleFlush();
   void Flush();
+  // Issues, per file, the write-back of the dirty data not yet on its way to the device (all
+  // of it, or what is older than the dirty expiry). Returns when the last request completes,
+  // -1 if none was issued.
+  TimeNs WriteBack(bool all);
+  // The first entry of `f` that ends after byte `pos`.
+  static std::vector<Entry>::iterator FirstEndingAfter(File& f, int64_t pos);
+  // Write-back of everything dirty, repeated while more than the background threshold is.
+  void BackgroundFlush();
+  // Blocks the calling fiber while more than the dirty limit is dirty.
+  void ThrottleDirty();
+  // Dirty bytes went down: wakes throttled writers if they are under the limit.
+  void DirtyDropped();
   void Cache(Entry& e);
   // Lists a chunk that just entered the cache (eviction order); compacts the list when it
   // has doubled since the last compaction.
@@ -109,6 +139,8 @@ class Disk final : public FileSystem {
   Kernel& kernel_;
   NodeId node_;
   DiskProfile p_;
+  int64_t dirty_limit_bytes_;       // p_.DirtyLimitBytes()
+  int64_t dirty_background_bytes_;  // p_.DirtyBackgroundBytes()
   double slowdown_ = 1.0;
   std::map<std::string, File, std::less<>> files_;
   TimeNs device_free_ = 0;
@@ -118,6 +150,8 @@ class Disk final : public FileSystem {
   static constexpr size_t kMinCompactAt = 4096;
   size_t compact_cache_order_at_ = kMinCompactAt;
   bool flush_scheduled_ = false;
+  bool background_flush_ = false;  // a background write-back batch is on the device
+  WaitList dirty_waiters_;         // writers blocked on the dirty limit
   uint64_t power_epoch_ = 0;
   DiskStats stats_;
 };

@@ -146,23 +146,86 @@ TimeNs Network::Transmit(const std::shared_ptr<Conn>& c, int side_to, PayloadPtr
     d.held.emplace_back(std::move(msg), size_bytes);  // TCP keeps retransmitting
     return kForever;
   }
-  const TimeNs now = kernel_.Now();
-  auto wire = [](int64_t bytes, int64_t bps, double factor) {
-    return static_cast<DurationNs>(static_cast<double>(bytes) * 8e9 /
-                                   (static_cast<double>(bps) * factor));
-  };
-  const TimeNs departed =
-      std::max(now, src.out_free) + wire(size_bytes, src.nic.out_bits_per_second, src.throttle);
+  // Cut-through: the bytes go onto the sender's wire from `start` to `departed` (after the
+  // messages queued before them on that NIC) and reach the receiver's link one propagation
+  // delay later, while the sender is still transmitting.
+  const TimeNs start = std::max(kernel_.Now(), src.out_free);
+  const TimeNs departed = start + WireNs(size_bytes, src.nic.out_bits_per_second, src.throttle);
   src.out_free = departed;
-  const TimeNs arrived = departed + DrawDelay(from, to);
+  const DurationNs delay = DrawDelay(from, to);
+  // TCP is a byte stream: a message does not arrive before the one sent ahead of it.
+  const TimeNs first_byte = std::max(start + delay, d.last_first_byte);
+  const TimeNs last_byte = std::max({departed + delay, d.last_last_byte, first_byte});
+  d.last_first_byte = first_byte;
+  d.last_last_byte = last_byte;
   NodeNet& dst = nodes_.at(to);
-  TimeNs received =
-      std::max(arrived, dst.in_free) + wire(size_bytes, dst.nic.in_bits_per_second, dst.throttle);
-  dst.in_free = received;
-  received = std::max(received, d.last_delivery);  // TCP: in order
-  d.last_delivery = received;
+  KSIM_CHECK(first_byte >= dst.in_updated);
+  if (last_byte > first_byte) {
+    // The bytes arrive evenly over [first_byte, last_byte]: the receiver's link sees this
+    // message's rate added to its arrivals over that interval.
+    const int64_t rate = static_cast<int64_t>(std::llround(
+        static_cast<double>(size_bytes) * 1e9 / static_cast<double>(last_byte - first_byte)));
+    dst.in_rate_changes[first_byte] += rate;
+    dst.in_rate_changes[last_byte] -= rate;
+  }
+  const bool impulse = last_byte == first_byte;
   const uint64_t incarnation = c->incarnation[side_to];
-  kernel_.At(received, [this, c, side_to, to, incarnation, msg = std::move(msg), size_bytes] {
+  kernel_.At(last_byte, [this, c, side_to, incarnation, impulse, msg = std::move(msg),
+                         size_bytes]() mutable {
+    Arrived(c, side_to, incarnation, impulse, std::move(msg), size_bytes);
+  });
+  return departed;
+}
+
+DurationNs Network::WireNs(int64_t bytes, int64_t bits_per_second, double factor) {
+  return static_cast<DurationNs>(static_cast<double>(bytes) * 8e9 /
+                                 (static_cast<double>(bits_per_second) * factor));
+}
+
+double Network::InboundBytesPerNs(const NodeNet& n) {
+  return static_cast<double>(n.nic.in_bits_per_second) * n.throttle / 8e9;
+}
+
+void Network::AdvanceInbound(NodeNet& n, TimeNs t) {
+  // A fluid FIFO queue in front of the inbound link: bytes join it at the summed rate of the
+  // messages arriving, and leave it at the link's bandwidth.
+  const double cap = InboundBytesPerNs(n);
+  auto integrate = [&](TimeNs until) {
+    const double dt = static_cast<double>(until - n.in_updated);
+    n.in_backlog_bytes =
+        std::max(0.0, n.in_backlog_bytes + (static_cast<double>(n.in_rate) / 1e9 - cap) * dt);
+    n.in_updated = until;
+  };
+  while (!n.in_rate_changes.empty() && n.in_rate_changes.begin()->first <= t) {
+    auto it = n.in_rate_changes.begin();
+    integrate(it->first);
+    n.in_rate += it->second;
+    n.in_rate_changes.erase(it);
+  }
+  integrate(t);
+  KSIM_CHECK(n.in_rate >= 0);
+  if (n.in_rate_changes.empty()) {
+    KSIM_CHECK(n.in_rate == 0);
+  }
+}
+
+void Network::Arrived(const std::shared_ptr<Conn>& c, int side_to, uint64_t incarnation,
+                      bool impulse, PayloadPtr msg, int64_t size_bytes) {
+  const NodeId to = c->node[side_to];
+  Direction& d = c->to[side_to];
+  NodeNet& dst = nodes_.at(to);
+  const TimeNs now = kernel_.Now();
+  // The last byte is at the receiver's link. The link takes bytes in the order they arrive,
+  // at its bandwidth: the message is in once what arrived before its last byte has drained.
+  // Uncontended that is now (cut-through); senders converging on the link share it.
+  AdvanceInbound(dst, now);
+  if (impulse) dst.in_backlog_bytes += static_cast<double>(size_bytes);
+  if (d.reset || kernel_.Incarnation(to) != incarnation || !kernel_.IsUp(to)) return;
+  const TimeNs drained =
+      now + static_cast<DurationNs>(std::llround(dst.in_backlog_bytes / InboundBytesPerNs(dst)));
+  const TimeNs received = std::max(drained, d.last_delivery);  // in order
+  d.last_delivery = received;
+  auto deliver = [this, c, side_to, to, incarnation, msg = std::move(msg), size_bytes] {
     Direction& dir = c->to[side_to];
     if (dir.reset || kernel_.Incarnation(to) != incarnation || !kernel_.IsUp(to)) return;
     dir.inbox.push_back(msg);
@@ -170,20 +233,38 @@ TimeNs Network::Transmit(const std::shared_ptr<Conn>& c, int side_to, PayloadPtr
     n.stats.messages_delivered++;
     n.stats.bytes_delivered += size_bytes;
     dir.waiters.NotifyOne();
+  };
+  if (received == now && d.pending_deliveries == 0) {
+    deliver();
+    return;
+  }
+  ++d.pending_deliveries;
+  kernel_.At(received, [c, side_to, deliver = std::move(deliver)] {
+    --c->to[side_to].pending_deliveries;
+    deliver();
   });
-  return departed;
 }
 
 void Network::SendFin(const std::shared_ptr<Conn>& c, int side_to) {
   const NodeId from = c->node[1 - side_to];
   const NodeId to = c->node[side_to];
   Direction& d = c->to[side_to];
-  // The FIN follows the data already sent, after one trip.
-  const TimeNs at = std::max(d.last_delivery, kernel_.Now() + DrawDelay(from, to));
-  kernel_.At(at, [c, side_to] {
-    Direction& dir = c->to[side_to];
-    dir.fin = true;
-    dir.waiters.NotifyAll();
+  // The FIN follows the data already sent, after one trip: it reaches the receiver no
+  // earlier than the last message's last byte (whose Arrived, scheduled before, has then run
+  // and fixed that message's delivery), and is seen once that message is delivered.
+  const TimeNs at = std::max(d.last_last_byte, kernel_.Now() + DrawDelay(from, to));
+  kernel_.At(at, [this, c, side_to] {
+    auto fin = [c, side_to] {
+      Direction& dir = c->to[side_to];
+      dir.fin = true;
+      dir.waiters.NotifyAll();
+    };
+    const TimeNs last = c->to[side_to].last_delivery;
+    if (last > kernel_.Now() || c->to[side_to].pending_deliveries > 0) {
+      kernel_.At(last, fin);
+    } else {
+      fin();
+    }
   });
 }
 
@@ -347,7 +428,9 @@ void Network::RemoveDelay(int64_t handle) { delays_.erase(handle); }
 
 void Network::ThrottleNic(NodeId node, double factor) {
   KSIM_CHECK(factor > 0);
-  nodes_.at(node).throttle = factor;
+  NodeNet& n = nodes_.at(node);
+  AdvanceInbound(n, kernel_.Now());  // the backlog so far drained at the old bandwidth
+  n.throttle = factor;
 }
 
 }  // namespace ksim

@@ -1,9 +1,13 @@
 // The simulated network: TCP-like connections between nodes, ordered and reliable while up.
 //
-// A message of S bytes leaves the sender's NIC after the messages queued before it
-// (S * 8 / out_bits_per_second each), crosses the link in one-way latency plus jitter, and
-// enters the receiver through its NIC the same way; per connection, delivery order is send
-// order. Partitions block directions: messages sent into a blocked direction wait and resume
+// A message of S bytes goes onto the sender's outbound link after the messages queued before
+// it, for S * 8 / out_bits_per_second, and its bytes reach the receiver one link delay
+// (latency plus jitter) after they leave: cut-through, as a switched LAN carries TCP, so an
+// uncontended message is in after wire time + delay, not serialised a second time. The
+// receiver's inbound link takes at most in_bits_per_second: bytes arriving faster (several
+// senders converging, or a faster sender) queue in front of it, first in first out, as in a
+// switch port, and a message is in when its last byte has left that queue. Per connection,
+// delivery order is send order. Partitions block directions: messages sent into a blocked direction wait and resume
 // when it heals (TCP retransmits; nothing is lost while the connection stays open). A crashed
 // node's connections are reset: its peers see Unavailable once the reset reaches them.
 #ifndef KSIM_SIM_NET_NETWORK_H_
@@ -81,7 +85,10 @@ class Network {
     std::deque<PayloadPtr> inbox;        // delivered, not yet received
     WaitList waiters;
     std::deque<std::pair<PayloadPtr, int64_t>> held;  // stalled by a partition
-    TimeNs last_delivery = 0;
+    TimeNs last_first_byte = 0;  // when the last message sent starts reaching the receiver
+    TimeNs last_last_byte = 0;   // and when its last byte does
+    TimeNs last_delivery = 0;    // when the last message that arrived is delivered
+    int pending_deliveries = 0;  // delivery events scheduled, not yet run
     bool reset = false;        // the connection was reset: the receiver sees Unavailable
     bool fin = false;          // the sender closed: the receiver sees Unavailable when drained
     bool pending_reset = false;  // a reset waiting for a blocked path to heal
@@ -96,8 +103,14 @@ class Network {
   struct NodeNet {
     NicProfile nic;
     double throttle = 1.0;
-    TimeNs out_free = 0;
-    TimeNs in_free = 0;
+    TimeNs out_free = 0;  // the outbound link has sent every message queued on it
+    // The inbound link as a fluid FIFO queue: the summed arrival rate of the messages
+    // arriving (bytes/s; changes at their first and last bytes, applied in time order) and
+    // the bytes arrived but not yet taken, as of in_updated.
+    std::map<TimeNs, int64_t> in_rate_changes;
+    int64_t in_rate = 0;
+    double in_backlog_bytes = 0;
+    TimeNs in_updated = 0;
     std::deque<std::unique_ptr<Connection>> backlog;
     WaitList accept_waiters;
     NetStats stats;
@@ -110,6 +123,15 @@ class Network {
 
   // Returns when the message leaves the sender's NIC (kForever while a partition holds it).
   TimeNs Transmit(const std::shared_ptr<Conn>& c, int side_to, PayloadPtr msg, int64_t size_bytes);
+  // The message's last byte reaches the receiver's link: delivers it once the link has taken
+  // it. `impulse`: all its bytes arrive at once (no wire time), so they join the queue now.
+  void Arrived(const std::shared_ptr<Conn>& c, int side_to, uint64_t incarnation, bool impulse,
+               PayloadPtr msg, int64_t size_bytes);
+  // Brings a node's inbound queue to time `t` (>= its last update).
+  static void AdvanceInbound(NodeNet& n, TimeNs t);
+  static double InboundBytesPerNs(const NodeNet& n);
+  // Time to put `bytes` through a link of `bits_per_second` slowed by `factor`.
+  static DurationNs WireNs(int64_t bytes, int64_t bits_per_second, double factor);
   void SendReset(const std::shared_ptr<Conn>& c, int side_to);
   void SendFin(const std::shared_ptr<Conn>& c, int side_to);
   void OnCrash(NodeId node);

@@ -336,7 +336,9 @@ void KafkaProducer::HandleResult(std::unique_ptr<ProducerBatch> batch, Error err
   --in_flight_per_partition_[batch->tp];
   const TimeNs now = rt_.Now();
   if (error == Error::kNone || error == Error::kDuplicateSequenceNumber) {
-    if (idempotent_ && batch->producer_epoch == producer_epoch_ && batch->base_sequence >= 0) {
+    auto pe = partition_epoch_.find(batch->tp);
+    if (idempotent_ && batch->base_sequence >= 0 && pe != partition_epoch_.end() &&
+        batch->producer_epoch == pe->second) {
       int32_t& last = last_acked_sequence_.try_emplace(batch->tp, -1).first->second;
       last = std::max(last, batch->base_sequence + static_cast<int32_t>(batch->records.size()) - 1);
     }
@@ -355,9 +357,9 @@ void KafkaProducer::HandleResult(std::unique_ptr<ProducerBatch> batch, Error err
     // partition's sequences at 0, then retry (Kafka's TransactionManager.canRetry).
     auto last = last_acked_sequence_.find(batch->tp);
     const int32_t last_acked = last == last_acked_sequence_.end() ? -1 : last->second;
-    if (batch->producer_epoch == producer_epoch_ && batch->base_sequence == last_acked + 1) {
-      epoch_bump_partitions_.insert(batch->tp);
-    }
+    auto pe = partition_epoch_.find(batch->tp);
+    const bool current = pe != partition_epoch_.end() && batch->producer_epoch == pe->second;
+    if (current && batch->base_sequence == last_acked + 1) epoch_bump_partitions_.insert(batch->tp);
   }
   if (InvalidatesMetadata(error) || error == Error::kNetworkException ||
       error == Error::kRequestTimedOut) {

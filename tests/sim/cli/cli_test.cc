@@ -63,7 +63,8 @@ TEST(CliTest, RunExitCodesAndReplayLine) {
   EXPECT_EQ(ok.code, 0) << ok.out;
   EXPECT_NE(ok.out.find("trace hash"), std::string::npos);
   EXPECT_NE(ok.out.find("replay      ksim run"), std::string::npos);
-  Result bad = Ksim("run " + Scenario("unclean-election-loss") + " --seed 1");
+  // (unclean-election-loss loses on some seeds: seed 2 is one.)
+  Result bad = Ksim("run " + Scenario("unclean-election-loss") + " --seed 2");
   EXPECT_EQ(bad.code, 1);
   EXPECT_NE(bad.out.find("✗ no-lost-acked-writes"), std::string::npos) << bad.out;
 }

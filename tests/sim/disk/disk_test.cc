@@ -1,5 +1,8 @@
 #include "sim/disk/disk.h"
 
+#include <algorithm>
+#include <vector>
+
 #include "gtest/gtest.h"
 
 namespace ksim {
@@ -120,6 +123,92 @@ TEST(DiskTest, BackgroundFlushWritesBackAfterTheExpiry) {
     EXPECT_EQ(f.disk.DurableSize("log"), 100);
     EXPECT_EQ(f.disk.dirty_bytes(), 0);
   });
+}
+
+TEST(DiskTest, DirtyLimitIsTwentyPercentOfThePageCacheUnlessSetInBytes) {
+  DiskProfile p;
+  EXPECT_EQ(p.DirtyLimitBytes(), static_cast<int64_t>(0.2 * static_cast<double>(32LL << 30)));
+  EXPECT_EQ(p.DirtyBackgroundBytes(), 1LL << 30);
+  p.dirty_limit_bytes = 100'000'000;  // vm.dirty_bytes overrides vm.dirty_ratio
+  EXPECT_EQ(p.DirtyLimitBytes(), 100'000'000);
+  // A background threshold not below the limit becomes half the limit, as in the kernel.
+  EXPECT_EQ(p.DirtyBackgroundBytes(), 50'000'000);
+}
+
+// A 10 MB/s disk (no access latency) with a 10 MB dirty limit and a 5 MB background threshold.
+DiskProfile SlowDisk() {
+  DiskProfile p;
+  p.write_bytes_per_second = 10'000'000;
+  p.write_latency_ns = 0;
+  p.dirty_limit_bytes = 10'000'000;
+  p.dirty_background_bytes = 5'000'000;
+  return p;
+}
+
+TEST(DiskTest, AWriterFasterThanTheDiskIsThrottledAtTheDirtyLimit) {
+  auto run = [](DiskProfile p, std::vector<TimeNs>& done, int64_t& max_dirty) {
+    Fixture f(p);
+    InFiber(f.kernel, [&] {
+      for (int i = 0; i < 40; ++i) {  // 40 MB, 0.1 ms each at memory speed
+        ASSERT_TRUE(f.disk.Append("log", C(1'000'000)).ok());
+        done.push_back(f.kernel.Now());
+        max_dirty = std::max(max_dirty, f.disk.dirty_bytes());
+      }
+      Sleep(60 * kSecond);
+      EXPECT_EQ(f.disk.dirty_bytes(), 0);
+      EXPECT_EQ(f.disk.stats().bytes_written_to_device, 40'000'000);
+    });
+    return f.disk.stats();
+  };
+  std::vector<TimeNs> done;
+  int64_t max_dirty = 0;
+  const DiskStats st = run(SlowDisk(), done, max_dirty);
+  ASSERT_EQ(done.size(), 40u);
+  // No append returns with more than the limit dirty; the first ten fit under it at memory
+  // speed; then the writer goes at the disk's pace: 30 MB more must reach a 10 MB/s device.
+  EXPECT_LE(max_dirty, 10'000'000);
+  EXPECT_EQ(done[9], 10 * 100 * kMicrosecond);
+  EXPECT_GE(done[39], 3 * kSecond);
+  EXPECT_LT(done[39], 3 * kSecond + 100 * kMillisecond);
+  const double mb_per_s = 30.0 / (static_cast<double>(done[39] - done[9]) / 1e9);
+  EXPECT_NEAR(mb_per_s, 10.0, 0.1);
+  // The writer blocks whenever an append takes it over the limit, until the write-back batch
+  // on the device (6 MB, 0.6 s) completes: five times for these 40 MB.
+  EXPECT_EQ(st.dirty_throttled_appends, 5);
+  EXPECT_GT(st.dirty_throttled_ns, 2900 * kMillisecond);
+  // Same run, same times.
+  std::vector<TimeNs> again;
+  int64_t unused = 0;
+  run(SlowDisk(), again, unused);
+  EXPECT_EQ(done, again);
+  // Without the limit (the default 20 % of a 32 GiB cache) the disk does not slow the writer.
+  DiskProfile unlimited = SlowDisk();
+  unlimited.dirty_limit_bytes = 0;
+  std::vector<TimeNs> free_run;
+  const DiskStats st2 = run(unlimited, free_run, unused);
+  EXPECT_EQ(free_run.back(), 40 * 100 * kMicrosecond);
+  EXPECT_EQ(st2.dirty_throttled_appends, 0);
+}
+
+TEST(DiskTest, WriteBackWritesEachByteOnceAndFsyncQueuesBehindIt) {
+  Fixture f(SlowDisk());
+  TimeNs fsynced = -1;
+  InFiber(f.kernel, [&] {
+    // 8 MB in 100 KB appends: above the 5 MB threshold, background write-back runs batch
+    // after batch; the limit is never reached.
+    for (int i = 0; i < 80; ++i) ASSERT_TRUE(f.disk.Append("log", C(100'000)).ok());
+    EXPECT_EQ(f.disk.stats().dirty_throttled_appends, 0);
+    ASSERT_TRUE(f.disk.Fsync("log").ok());
+    fsynced = f.kernel.Now();
+    EXPECT_EQ(f.disk.dirty_bytes(), 0);
+    EXPECT_EQ(f.disk.DurableSize("log"), 8'000'000);
+  });
+  // Every byte reaches the device once: 0.8 s at 10 MB/s, plus the fsync's flush latency.
+  EXPECT_EQ(f.disk.stats().bytes_written_to_device, 8'000'000);
+  EXPECT_EQ(f.disk.stats().device_busy_ns, 800 * kMillisecond + 8 * kMillisecond);
+  // The device is busy from the 51st append on (5.1 MB dirty: the first batch); the fsync
+  // writes only the 2.9 MB that batch does not hold, after it.
+  EXPECT_EQ(fsynced, 51 * 10 * kMicrosecond + 800 * kMillisecond + 8 * kMillisecond);
 }
 
 TEST(DiskTest, PowerLossCanTearTheLastWrite) {
