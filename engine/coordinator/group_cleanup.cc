@@ -34,8 +34,8 @@ void GroupCoordinator::ExpirationLoop() {
   }
 }
 
-int64_t GroupCoordinator::ExpireOffsets() {
-  const int64_t now_ms = rt_.Now() / kMillisecond;
+int64_t GroupCoordinator::RemoveOffsetsFromGroups(
+    const std::function<std::vector<TopicPartition>(const Group&)>& pick, OffsetRemoval why) {
   // Every group is settled in memory first; the appends (which block) come after.
   std::vector<Tombstones> writes;
   int64_t removed = 0;
@@ -44,13 +44,19 @@ int64_t GroupCoordinator::ExpireOffsets() {
   for (const std::string& id : ids) {
     auto it = groups_.find(id);
     if (it == groups_.end() || CheckCoordinator(id) != Error::kNone) continue;
-    Tombstones t = RemoveOffsets(it->second, ExpiredOffsets(it->second, now_ms),
-                                 OffsetRemoval::kExpired);
+    Tombstones t = RemoveOffsets(it->second, pick(it->second), why);
     removed += static_cast<int64_t>(t.offsets.size());
     if (!t.offsets.empty() || t.group_metadata) writes.push_back(std::move(t));
   }
   for (const Tombstones& t : writes) AppendTombstones(t);
   return removed;
+}
+
+int64_t GroupCoordinator::ExpireOffsets() {
+  const int64_t now_ms = rt_.Now() / kMillisecond;
+  return RemoveOffsetsFromGroups(
+      [this, now_ms](const Group& g) { return ExpiredOffsets(g, now_ms); },
+      OffsetRemoval::kExpired);
 }
 
 void GroupCoordinator::OnTopicsDeleted(const std::vector<std::string>& topics) {
@@ -59,24 +65,15 @@ void GroupCoordinator::OnTopicsDeleted(const std::vector<std::string>& topics) {
 }
 
 int64_t GroupCoordinator::RemoveOffsetsOfTopics(const std::set<std::string>& topics) {
-  std::vector<Tombstones> writes;
-  int64_t removed = 0;
-  std::vector<std::string> ids;
-  for (const auto& [id, g] : groups_) ids.push_back(id);
-  for (const std::string& id : ids) {
-    auto it = groups_.find(id);
-    if (it == groups_.end() || CheckCoordinator(id) != Error::kNone) continue;
-    std::vector<TopicPartition> of_deleted;
-    for (const auto& [tp, c] : it->second.offsets) {
-      if (topics.count(tp.topic) > 0) of_deleted.push_back(tp);
-    }
-    if (of_deleted.empty()) continue;
-    Tombstones t = RemoveOffsets(it->second, of_deleted, OffsetRemoval::kTopicDeleted);
-    removed += static_cast<int64_t>(t.offsets.size());
-    writes.push_back(std::move(t));
-  }
-  for (const Tombstones& t : writes) AppendTombstones(t);
-  return removed;
+  return RemoveOffsetsFromGroups(
+      [&topics](const Group& g) {
+        std::vector<TopicPartition> of_deleted;
+        for (const auto& [tp, c] : g.offsets) {
+          if (topics.count(tp.topic) > 0) of_deleted.push_back(tp);
+        }
+        return of_deleted;
+      },
+      OffsetRemoval::kTopicDeleted);
 }
 
 std::vector<TopicPartition> GroupCoordinator::ExpiredOffsets(const Group& g,

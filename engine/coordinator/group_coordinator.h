@@ -38,6 +38,7 @@
 #ifndef KSIM_ENGINE_COORDINATOR_GROUP_COORDINATOR_H_
 #define KSIM_ENGINE_COORDINATOR_GROUP_COORDINATOR_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -177,6 +178,10 @@ class GroupCoordinator {
   // Kafka's GroupMetadataManager.cleanupGroupMetadata for deleted topics: the offsets of
   // their partitions are removed from every group this broker coordinates, with tombstones.
   int64_t RemoveOffsetsOfTopics(const std::set<std::string>& topics);
+  // Removes from every group this broker coordinates the offsets `pick` names, then writes
+  // the tombstones; returns how many offsets went.
+  int64_t RemoveOffsetsFromGroups(
+      const std::function<std::vector<TopicPartition>(const Group&)>& pick, OffsetRemoval why);
   // Expiration of the offsets of one group (GroupMetadata.removeExpiredOffsets).
   std::vector<TopicPartition> ExpiredOffsets(const Group& g, int64_t now_ms) const;
   // The tombstones one group's cleanup appends.
